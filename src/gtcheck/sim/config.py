@@ -1,0 +1,95 @@
+"""The simulator's settings, validated once so that every door sees the same rules."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cache
+
+from gtcheck.errors import UsageError
+
+WORKSHOP_TABLE = "demo-ecommerce-freetier"
+DEFAULT_REGIONS = ("us-east-1", "eu-west-1")
+MAX_LAG_SECONDS = 3600.0
+
+
+class TableSetup(str, Enum):
+    """Which regions get the workshop table when the simulator starts."""
+
+    GLOBAL = "global"  # every region, joined as one global table (a finished setup)
+    PRIMARY = "primary"  # the first region only, as the workshop's stack leaves it
+    NONE = "none"  # nothing: the user creates tables through the API
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows DynamoDB in, across partitions."""
+    import boto3
+
+    session = boto3.session.Session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("dynamodb", partition_name=partition))
+    return frozenset(regions)
+
+
+def parse_regions(text: str) -> tuple[str, ...]:
+    """Turn `us-east-1,eu-west-1` into a validated tuple of distinct regions."""
+    regions = tuple(part.strip() for part in text.split(",") if part.strip())
+    return validate_regions(regions)
+
+
+def validate_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse unknown, duplicated or fewer than two regions: a global table needs two."""
+    unknown = [region for region in regions if region not in known_regions()]
+    if unknown:
+        raise UsageError(f"unknown region {unknown[0]!r} (expected names like us-east-1)")
+    if len(set(regions)) != len(regions):
+        raise UsageError(f"region listed twice in {','.join(regions)}")
+    if len(regions) < 2:
+        raise UsageError("a global table needs at least two regions, e.g. us-east-1,eu-west-1")
+    return regions
+
+
+def validate_lag(name: str, seconds: float) -> float:
+    """Lag and jitter are finite, non-negative and below an hour."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise UsageError(f"{name} must be a number of seconds >= 0, got {seconds}")
+    if seconds > MAX_LAG_SECONDS:
+        raise UsageError(f"{name} must be at most {MAX_LAG_SECONDS:.0f} seconds, got {seconds}")
+    return seconds
+
+
+def validate_fraction(name: str, value: float) -> float:
+    """A probability: 0 <= value <= 1."""
+    if not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        raise UsageError(f"{name} must be a fraction between 0 and 1, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """How the offline global table behaves; invalid values raise UsageError."""
+
+    regions: tuple[str, ...] = DEFAULT_REGIONS
+    table: str = WORKSHOP_TABLE
+    lag: float = 1.0
+    jitter: float = 0.3
+    seed: int = 0
+    throttle: float = 0.0
+    setup: TableSetup = TableSetup.GLOBAL
+    account_id: str = field(default="123456789012")
+
+    def __post_init__(self) -> None:
+        validate_regions(tuple(self.regions))
+        validate_lag("lag", self.lag)
+        validate_lag("jitter", self.jitter)
+        validate_fraction("throttle", self.throttle)
+        if not 3 <= len(self.table) <= 255:
+            raise UsageError(f"table name must be 3 to 255 characters, got {self.table!r}")
+
+    @property
+    def primary(self) -> str:
+        """The region the workshop's stack creates the table in."""
+        return self.regions[0]

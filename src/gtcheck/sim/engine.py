@@ -1,0 +1,386 @@
+"""The offline global table: moto's regions joined by a replicator, behind one gateway.
+
+Each region's table is a real moto table. Its DynamoDB stream is tapped: every change a
+client makes becomes a `Change`, versioned by last-writer-wins, and is delivered to every
+other replica after `lag` +- `jitter`. Deliveries run on a thread in server mode, or when
+the injected clock advances in tests, so tests never really wait.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import threading
+from collections.abc import Hashable
+from typing import Any
+
+from gtcheck.errors import EnvironmentProblem, UsageError
+from gtcheck.sim import inprocess, workshop_table, wsgi
+from gtcheck.sim.clock import Clock, ManualClock, SystemClock
+from gtcheck.sim.config import SimConfig, TableSetup, known_regions
+from gtcheck.sim.faults import Direction, Faults
+from gtcheck.sim.gateway import Gateway
+from gtcheck.sim.lww import VersionBook
+from gtcheck.sim.metrics import publish_latency
+from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
+from gtcheck.sim.requestlog import RequestLog
+
+
+def _item_key(item: Any) -> Hashable:
+    """A plain hashable identity for a moto item's primary key."""
+    hk, rk = item.hash_key, item.range_key
+    return (hk.type, hk.cast_value, rk.type if rk else None, rk.cast_value if rk else None)
+
+
+class Simulator:
+    """One engine, two doors: `client()`/`session()` in process, `serve()` over HTTP.
+
+    moto keeps its backends per process, so one Simulator owns them at a time; creating a
+    new one resets moto.
+    """
+
+    def __init__(self, config: SimConfig | None = None, clock: Clock | None = None) -> None:
+        from moto.moto_api._internal.models import moto_api_backend
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.config = config or SimConfig()
+        self.clock = clock or SystemClock()
+        self.faults = Faults.from_config(self.config)
+        self.lock = threading.RLock()
+        self.request_log = RequestLog()
+        self._wake = threading.Condition(self.lock)
+        self._delay_rng = random.Random(self.config.seed)
+        self._throttle_rng = random.Random(f"throttle-{self.config.seed}")
+        self._book = VersionBook()
+        self._queue = DeliveryQueue()
+        self._replicas: dict[str, list[str]] = {}
+        self._applying = False
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.delivered = 0
+        moto_api_backend.reset()
+        self._moto = DomainDispatcherApplication(create_backend_app)
+        self.app = Gateway(self, self._moto)
+        if isinstance(self.clock, ManualClock):
+            self.clock.on_advance(self.pump)
+        self._create_workshop_table()
+
+    # ----- doors -------------------------------------------------------------------------
+    def session(self, region: str | None = None) -> Any:
+        """A boto3 session whose clients reach this simulator in process."""
+        return inprocess.session(self.app, region or self.config.primary)
+
+    def client(self, service: str, region: str, config: Any = None) -> Any:
+        """A boto3 client for `service` in `region`, served in process."""
+        return inprocess.client(self.app, service, region, config)
+
+    def advance(self, seconds: float) -> None:
+        """Move an injected clock forward and deliver what became due."""
+        if not isinstance(self.clock, ManualClock):
+            raise TypeError("advance() needs a Simulator built with a ManualClock")
+        self.clock.advance(seconds)
+
+    # ----- replica group -----------------------------------------------------------------
+    def replicas(self, table: str) -> list[str]:
+        """The regions holding a replica of `table` (empty when it is not global)."""
+        with self.lock:
+            return list(self._replicas.get(table, []))
+
+    def replica_descriptions(self, table: str, region: str) -> list[dict[str, Any]] | None:
+        """DescribeTable's `Replicas` as seen from `region`: the other replicas, or None."""
+        with self.lock:
+            group = self._replicas.get(table, [])
+            if region not in group or len(group) < 2:
+                return None
+            return [
+                {
+                    "RegionName": other,
+                    "ReplicaStatus": "ACTIVE",
+                    "ReplicaTableClassSummary": {"TableClass": "STANDARD"},
+                }
+                for other in group
+                if other != region
+            ]
+
+    def apply_replica_updates(
+        self, table: str, region: str, updates: list[dict[str, Any]]
+    ) -> None:
+        """UpdateTable `ReplicaUpdates`: Create copies the table and its items, Delete drops it."""
+        with self.lock:
+            for update in updates:
+                for action, details in update.items():
+                    target = (details or {}).get("RegionName", "")
+                    if action == "Create":
+                        self._create_replica(table, region, target)
+                    elif action == "Delete":
+                        self._delete_replica(table, target)
+                    elif action != "Update":
+                        raise UsageError(f"unknown replica update {action!r}")
+
+    def forget_replica(self, table: str, region: str) -> None:
+        """The table was deleted in `region`: it leaves the replica group."""
+        with self.lock:
+            group = self._replicas.get(table, [])
+            if region in group:
+                group.remove(region)
+                self._queue.drop_region(region)
+                self._book.forget(region, table)
+
+    def tap_tables(self) -> None:
+        """Tap every replica's stream (a stream re-enabled by UpdateTable is a new shard)."""
+        with self.lock:
+            for table, group in self._replicas.items():
+                for region in group:
+                    self._tap(region, table)
+
+    # ----- faults --------------------------------------------------------------------------
+    def pause(self, source: str, target: str) -> None:
+        self._check_direction(source, target)
+        with self._wake:
+            self.faults.pause((source, target))
+            self._wake.notify_all()
+
+    def resume(self, source: str, target: str) -> None:
+        self._check_direction(source, target)
+        with self._wake:
+            self.faults.resume((source, target))
+            self._wake.notify_all()
+        self.pump()
+
+    def set_lag(self, lag: float, jitter: float | None = None) -> None:
+        self.faults.set_lag(lag, jitter)
+
+    def set_throttle(self, fraction: float) -> None:
+        self.faults.set_throttle(fraction)
+
+    def should_throttle(self) -> bool:
+        """Draw whether this read is answered with ProvisionedThroughputExceededException."""
+        fraction = self.faults.throttle
+        return fraction > 0 and self._throttle_rng.random() < fraction
+
+    def apply_fault_request(self, request: dict[str, Any]) -> None:
+        """The control API's fault changes: pause/resume `A>B` lists, lag, jitter, throttle."""
+        for text in request.get("pause", []):
+            self.pause(*_direction(text))
+        for text in request.get("resume", []):
+            self.resume(*_direction(text))
+        if "lag" in request or "jitter" in request:
+            lag = float(request.get("lag", self.faults.lag))
+            jitter = request.get("jitter")
+            self.set_lag(lag, None if jitter is None else float(jitter))
+        if "throttle" in request:
+            self.set_throttle(float(request["throttle"]))
+
+    def state(self) -> dict[str, Any]:
+        """What a running simulator reports about itself (the control API's answer)."""
+        with self.lock:
+            return {
+                "regions": list(self.config.regions),
+                "replicas": {table: list(group) for table, group in self._replicas.items()},
+                "faults": self.faults.snapshot(),
+                "pending": {f"{s}>{t}": n for (s, t), n in self._queue.pending().items()},
+                "delivered": self.delivered,
+            }
+
+    # ----- replication -------------------------------------------------------------------
+    def pump(self) -> int:
+        """Deliver every change due by now on running directions; returns how many."""
+        with self.lock:
+            due = self._queue.pop_due(self.clock.now(), self.faults.is_paused)
+            for delivery in due:
+                self._deliver(delivery)
+            return len(due)
+
+    def start(self) -> None:
+        """Deliver on a thread, at each change's due time (server mode)."""
+        with self.lock:
+            if self._thread is not None:
+                return
+            self._stopping = False
+            self._thread = threading.Thread(
+                target=self._run, name="gtcheck-replicator", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def serve(self, host: str = "127.0.0.1", port: int = 4566) -> Any:
+        """Start the HTTP door and the replicator thread; returns the running SimServer."""
+        from gtcheck.sim.server import SimServer
+
+        server = SimServer(self, host, port)
+        server.start()
+        return server
+
+    def _run(self) -> None:
+        with self._wake:
+            while not self._stopping:
+                due = self._queue.next_due(self.faults.is_paused)
+                wait = None if due is None else due - self.clock.now()
+                if wait is not None and wait <= 0:
+                    self.pump()
+                else:
+                    self._wake.wait(wait)
+
+    def _on_stream_record(self, region: str, table: str, old: Any, new: Any) -> None:
+        """A client's write landed in `region`: version it and send it to the other replicas."""
+        if self._applying:
+            return  # a replicated write: never echoed back
+        item = new if new is not None else old
+        key = _item_key(item)
+        now = self.clock.now()
+        version = self._book.stamp_local(region, (table, key), now, deleted=new is None)
+        image = copy.deepcopy(new.to_json()["Attributes"]) if new is not None else None
+        change = Change(table, (key, item.hash_key, item.range_key), image, version, region, now)
+        with self._wake:
+            for target in self._replicas.get(table, []):
+                if target != region:
+                    self._queue.push(change, target, now + self.faults.delay(self._delay_rng))
+            self._wake.notify_all()
+
+    def _deliver(self, delivery: Delivery) -> None:
+        change = delivery.change
+        table = self._moto_table(delivery.target, change.table)
+        if table is None or delivery.target not in self._replicas.get(change.table, []):
+            return
+        key, hash_key, range_key = change.key  # type: ignore[misc]
+        if self._book.admit(delivery.target, (change.table, key), change.version):
+            self._applying = True
+            try:
+                if change.image is None:
+                    table.delete_item(hash_key, range_key)
+                else:
+                    table.put_item(copy.deepcopy(change.image))
+            finally:
+                self._applying = False
+        now = self.clock.now()
+        self.delivered += 1
+        publish_latency(
+            self.config.account_id,
+            (change.source, delivery.target),
+            change.table,
+            delivery.target,
+            (now - change.written_at) * 1000,
+            now,
+        )
+
+    # ----- moto plumbing -----------------------------------------------------------------
+    def call(self, region: str, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        """Call moto's DynamoDB directly (no gateway), raising on an error answer."""
+        response = wsgi.call(
+            self._moto,
+            "POST",
+            "http://localhost/",
+            wsgi.internal_headers(region, operation),
+            json.dumps(request).encode(),
+        )
+        payload = response.json()
+        if response.status != 200:
+            message = payload.get("message") or payload.get("Message") or payload
+            raise EnvironmentProblem(f"{operation} in {region} failed: {message}")
+        return payload
+
+    def _moto_table(self, region: str, table: str) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        return dynamodb_backends[self.config.account_id][region].tables.get(table)
+
+    def _tap(self, region: str, table_name: str) -> None:
+        table = self._moto_table(region, table_name)
+        shard = getattr(table, "stream_shard", None)
+        if shard is None or getattr(shard, "gtcheck_tapped", False):
+            return
+        original = shard.add
+
+        def add(old: Any, new: Any) -> None:
+            original(old, new)
+            self._on_stream_record(region, table_name, old, new)
+
+        shard.add = add
+        shard.gtcheck_tapped = True
+
+    def _create_workshop_table(self) -> None:
+        setup = self.config.setup
+        if setup is TableSetup.NONE:
+            return
+        regions = self.config.regions if setup is TableSetup.GLOBAL else self.config.regions[:1]
+        table = self.config.table
+        with self.lock:
+            for region in regions:
+                self.call(region, "CreateTable", workshop_table.create_table_request(table))
+                for operation, request in workshop_table.follow_up_requests(table):
+                    self.call(region, operation, request)
+            self._replicas[table] = list(regions)
+            self.tap_tables()
+
+    def _create_replica(self, table: str, source: str, target: str) -> None:
+        if target not in known_regions():
+            raise UsageError(f"unknown region {target!r}")
+        source_table = self._moto_table(source, table)
+        if source_table is None:
+            raise UsageError(f"Requested resource not found: Table: {table} not found")
+        spec = source_table.stream_specification or {}
+        if spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+            raise UsageError(
+                "Table write capacity should either be Pay-Per-Request or AutoScaled, and "
+                "StreamSpecification with NEW_AND_OLD_IMAGES must be enabled to add a replica"
+            )
+        group = self._replicas.setdefault(table, [source])
+        if source not in group:
+            group.append(source)
+        if target in group or self._moto_table(target, table) is not None:
+            raise UsageError(
+                f"Failed to create a new replica of table {table} in {target}: "
+                "a table with that name already exists there"
+            )
+        description = self.call(source, "DescribeTable", {"TableName": table})["Table"]
+        self.call(target, "CreateTable", workshop_table.replica_create_request(description))
+        ttl = self.call(source, "DescribeTimeToLive", {"TableName": table})
+        ttl_description = ttl.get("TimeToLiveDescription", {})
+        if ttl_description.get("TimeToLiveStatus") == "ENABLED":
+            self.call(target, "UpdateTimeToLive", {
+                "TableName": table,
+                "TimeToLiveSpecification": {
+                    "Enabled": True, "AttributeName": ttl_description["AttributeName"]},
+            })
+        copy_table = self._moto_table(target, table)
+        self._applying = True
+        try:
+            for item in list(source_table.all_items()):
+                copy_table.put_item(copy.deepcopy(item.to_json()["Attributes"]))
+        finally:
+            self._applying = False
+        self._book.copy_region(source, target, table)
+        self._queue.copy_to_new_replica(source, target)
+        group.append(target)
+        self._tap(target, table)
+
+    def _delete_replica(self, table: str, target: str) -> None:
+        group = self._replicas.get(table, [])
+        if target not in group:
+            raise UsageError(f"Cannot delete replica in {target}: it is not a replica of {table}")
+        self.forget_replica(table, target)
+        self.call(target, "DeleteTable", {"TableName": table})
+
+    def _check_direction(self, source: str, target: str) -> None:
+        regions = set(self.config.regions) | {r for g in self._replicas.values() for r in g}
+        for region in (source, target):
+            if region not in regions:
+                raise UsageError(f"{region!r} is not a region of this simulator")
+        if source == target:
+            raise UsageError("a replication direction needs two different regions")
+
+
+def _direction(text: str) -> Direction:
+    """`us-east-1>eu-west-1` as a (source, receiving) pair."""
+    source, sep, target = str(text).partition(">")
+    if not sep or not source or not target:
+        raise UsageError(f"a direction looks like us-east-1>eu-west-1, got {text!r}")
+    return source.strip(), target.strip()

@@ -1,0 +1,156 @@
+"""The front of the simulator: one WSGI app both doors use, wrapped around moto's server.
+
+It adds what moto lacks: the global-table view of DescribeTable and UpdateTable,
+`ReplicaUpdates`, throttled reads, a control API for faults, and a request log.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from gtcheck.errors import GtcheckError
+from gtcheck.sim import wsgi
+
+if TYPE_CHECKING:
+    from gtcheck.sim.engine import Simulator
+
+READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+THROTTLED_MESSAGE = (
+    "The level of configured provisioned throughput for the table was exceeded. "
+    "Consider increasing your provisioning level with the UpdateTable API."
+)
+CONTROL_PREFIX = "/_gtcheck/"
+
+
+def json_response(status: int, payload: Any) -> wsgi.WsgiResponse:
+    """A DynamoDB-style JSON response with the CRC32 header botocore verifies."""
+    body = json.dumps(payload).encode()
+    return wsgi.WsgiResponse(status, _headers(body), body)
+
+
+def error_response(code: str, message: str, status: int = 400) -> wsgi.WsgiResponse:
+    """An error in the JSON protocol's shape: `__type` with a namespace, and `message`."""
+    return json_response(status, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
+                                  "message": message})
+
+
+def _headers(body: bytes) -> list[tuple[str, str]]:
+    return [
+        ("Content-Type", wsgi.JSON_1_0),
+        ("Content-Length", str(len(body))),
+        ("x-amz-crc32", str(binascii.crc32(body) & 0xFFFFFFFF)),
+        ("x-amzn-RequestId", "gtcheck-sim"),
+    ]
+
+
+class Gateway:
+    """WSGI middleware: every request of either door passes here, under the engine's lock."""
+
+    def __init__(self, sim: Simulator, moto_app: wsgi.WsgiApp) -> None:
+        self._sim = sim
+        self._moto = moto_app
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            response = self._control(environ["REQUEST_METHOD"], path, body)
+        else:
+            response = self._aws(environ, body)
+        self._sim.pump()
+        start_response(f"{response.status} -", response.headers)
+        return [response.body]
+
+    def _aws(self, environ: dict[str, Any], body: bytes) -> wsgi.WsgiResponse:
+        region, service = wsgi.region_and_service(environ.get("HTTP_AUTHORIZATION", ""))
+        operation = _operation(environ, body)
+        if service != "dynamodb":
+            operation = ""  # only DynamoDB's own operations get the global-table treatment
+        sim = self._sim
+        with sim.lock:
+            sim.request_log.record(region, service, _operation(environ, body))
+            if operation in READ_OPERATIONS and sim.should_throttle():
+                return error_response("ProvisionedThroughputExceededException", THROTTLED_MESSAGE)
+            if operation == "UpdateTable":
+                return self._update_table(environ, body, region)
+            response = self._forward(environ, body)
+            if operation == "DescribeTable" and response.status == 200:
+                return self._with_replicas(response, "Table", region)
+            if operation == "DeleteTable" and response.status == 200:
+                sim.forget_replica(json.loads(body)["TableName"], region)
+            return response
+
+    def _forward(self, environ: dict[str, Any], body: bytes) -> wsgi.WsgiResponse:
+        headers = [
+            (key[5:].replace("_", "-").title(), value)
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        ]
+        if environ.get("CONTENT_TYPE"):
+            headers.append(("Content-Type", environ["CONTENT_TYPE"]))
+        query = environ.get("QUERY_STRING", "")
+        url = f"http://{environ.get('HTTP_HOST', 'localhost')}{environ.get('PATH_INFO', '/')}"
+        return wsgi.call(self._moto, environ["REQUEST_METHOD"], url + (f"?{query}" if query
+                         else ""), headers, body)
+
+    def _update_table(
+        self, environ: dict[str, Any], body: bytes, region: str
+    ) -> wsgi.WsgiResponse:
+        request = json.loads(body or b"{}")
+        updates = request.pop("ReplicaUpdates", None)
+        if updates:
+            try:
+                self._sim.apply_replica_updates(request.get("TableName", ""), region, updates)
+            except GtcheckError as problem:
+                return error_response("ValidationException", str(problem))
+        response = self._forward(environ, json.dumps(request).encode())
+        self._sim.tap_tables()
+        if response.status != 200:
+            return response
+        return self._with_replicas(response, "TableDescription", region)
+
+    def _with_replicas(
+        self, response: wsgi.WsgiResponse, member: str, region: str
+    ) -> wsgi.WsgiResponse:
+        payload = response.json()
+        description = payload.get(member, {})
+        replicas = self._sim.replica_descriptions(description.get("TableName", ""), region)
+        if replicas is None:
+            return response
+        description["Replicas"] = replicas
+        description["GlobalTableVersion"] = "2019.11.21"
+        return json_response(200, payload)
+
+    def _control(self, method: str, path: str, body: bytes) -> wsgi.WsgiResponse:
+        """`GET /_gtcheck/state`; `POST /_gtcheck/faults` with a JSON body of changes."""
+        try:
+            if method == "POST" and path == f"{CONTROL_PREFIX}faults":
+                self._sim.apply_fault_request(json.loads(body or b"{}"))
+            elif not (method == "GET" and path == f"{CONTROL_PREFIX}state"):
+                return json_response(404, {"error": f"no control endpoint {method} {path}"})
+        except (GtcheckError, ValueError, TypeError, KeyError) as problem:
+            return json_response(400, {"error": str(problem)})
+        return json_response(200, self._sim.state())
+
+
+def _operation(environ: dict[str, Any], body: bytes) -> str:
+    """The operation a request names: JSON target, RPCv2 path or query `Action=`."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if "." in target:
+        return target.split(".", 1)[1]
+    path = environ.get("PATH_INFO", "")
+    if "/operation/" in path:
+        return path.rsplit("/", 1)[1]
+    for part in body.split(b"&"):
+        if part.startswith(b"Action="):
+            return part[7:].decode(errors="replace")
+    return ""
