@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +28,17 @@ class SimServer:
     def __init__(self, sim: Simulator, host: str, port: int) -> None:
         self.sim = sim
         try:
-            self._server: BaseWSGIServer = make_server(
-                host, port, sim.app, threaded=True, request_handler=QuietHandler
-            )
+            # Bind first ourselves: werkzeug reports a busy port by printing and exiting.
+            listener = socket.create_server((host, port))
         except OSError as problem:
-            reason = "already in use" if problem.errno in (98, 48, 10048) else problem.strerror
+            busy = problem.errno == errno.EADDRINUSE
+            reason = "the port is already in use" if busy else problem.strerror or str(problem)
             raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
+        with listener:
+            self._server: BaseWSGIServer = make_server(
+                host, port, sim.app, threaded=True, request_handler=QuietHandler,
+                fd=listener.fileno(),
+            )
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="gtcheck-sim-http", daemon=True
         )

@@ -1,0 +1,7 @@
+"""`python -m gtcheck` is the `gtcheck` command."""
+
+import sys
+
+from gtcheck.cli import main
+
+sys.exit(main())
