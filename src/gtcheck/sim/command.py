@@ -28,21 +28,39 @@ def add_sim_parser(subparsers: Any) -> None:
         "boto3 and gtcheck itself. Stops cleanly on Ctrl-C or SIGTERM.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=argtypes.port, default=DEFAULT_PORT,
-                        help="port (0 picks a free one)")
-    parser.add_argument("--regions", type=argtypes.regions, default=DEFAULT_REGIONS,
-                        help="comma-separated regions; the first is the primary")
+    parser.add_argument(
+        "--port", type=argtypes.port, default=DEFAULT_PORT, help="port (0 picks a free one)"
+    )
+    parser.add_argument(
+        "--regions",
+        type=argtypes.regions,
+        default=DEFAULT_REGIONS,
+        help="comma-separated regions; the first is the primary",
+    )
     parser.add_argument("--table", default=WORKSHOP_TABLE, help="the workshop table's name")
-    parser.add_argument("--lag", type=argtypes.seconds, default=1.0,
-                        help="replication delay in seconds")
-    parser.add_argument("--jitter", type=argtypes.seconds, default=0.3,
-                        help="replication delay varies by up to this many seconds")
+    parser.add_argument(
+        "--lag", type=argtypes.seconds, default=1.0, help="replication delay in seconds"
+    )
+    parser.add_argument(
+        "--jitter",
+        type=argtypes.seconds,
+        default=0.3,
+        help="replication delay varies by up to this many seconds",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed for jitter and throttling")
-    parser.add_argument("--throttle", type=argtypes.fraction, default=0.0,
-                        help="fraction of reads answered with ProvisionedThroughputExceeded")
-    parser.add_argument("--setup", choices=[s.value for s in TableSetup], default="global",
-                        help="global: the table in every region; primary: only in the first "
-                        "(as the workshop stack leaves it); none: no table")
+    parser.add_argument(
+        "--throttle",
+        type=argtypes.fraction,
+        default=0.0,
+        help="fraction of reads answered with ProvisionedThroughputExceeded",
+    )
+    parser.add_argument(
+        "--setup",
+        choices=[s.value for s in TableSetup],
+        default="global",
+        help="global: the table in every region; primary: only in the first "
+        "(as the workshop stack leaves it); none: no table",
+    )
     parser.set_defaults(run=run_sim)
 
 
@@ -52,8 +70,11 @@ def add_fault_parser(subparsers: Any) -> None:
         help="pause, resume, slow down or throttle a running `gtcheck sim`",
         description="Change the faults of a running simulator through its control endpoint.",
     )
-    parser.add_argument("--endpoint-url", default=None,
-                        help=f"the simulator (default $AWS_ENDPOINT_URL or {DEFAULT_ENDPOINT})")
+    parser.add_argument(
+        "--endpoint-url",
+        default=None,
+        help=f"the simulator (default $AWS_ENDPOINT_URL or {DEFAULT_ENDPOINT})",
+    )
     actions = parser.add_subparsers(dest="action", required=True, parser_class=argtypes.Parser)
     for name, verb in (("pause", "stop"), ("resume", "restart")):
         action = actions.add_parser(name, help=f"{verb} replication in one direction")
@@ -72,8 +93,13 @@ def run_sim(args: argparse.Namespace) -> int:
     from gtcheck.sim.engine import Simulator
 
     config = SimConfig(
-        regions=tuple(args.regions), table=args.table, lag=args.lag, jitter=args.jitter,
-        seed=args.seed, throttle=args.throttle, setup=TableSetup(args.setup),
+        regions=tuple(args.regions),
+        table=args.table,
+        lag=args.lag,
+        jitter=args.jitter,
+        seed=args.seed,
+        throttle=args.throttle,
+        setup=TableSetup(args.setup),
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -123,7 +149,9 @@ def control(endpoint: str, request: dict[str, Any] | None) -> dict[str, Any]:
         http = urllib.request.Request(f"{base}/_gtcheck/state")
     else:
         http = urllib.request.Request(
-            f"{base}/_gtcheck/faults", data=json.dumps(request).encode(), method="POST",
+            f"{base}/_gtcheck/faults",
+            data=json.dumps(request).encode(),
+            method="POST",
             headers={"Content-Type": "application/json"},
         )
     try:

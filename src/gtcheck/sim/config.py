@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 
 from gtcheck.errors import UsageError
@@ -14,7 +14,7 @@ DEFAULT_REGIONS = ("us-east-1", "eu-west-1")
 MAX_LAG_SECONDS = 3600.0
 
 
-class TableSetup(str, Enum):
+class TableSetup(StrEnum):
     """Which regions get the workshop table when the simulator starts."""
 
     GLOBAL = "global"  # every region, joined as one global table (a finished setup)

@@ -103,9 +103,7 @@ class Simulator:
                 if other != region
             ]
 
-    def apply_replica_updates(
-        self, table: str, region: str, updates: list[dict[str, Any]]
-    ) -> None:
+    def apply_replica_updates(self, table: str, region: str, updates: list[dict[str, Any]]) -> None:
         """UpdateTable `ReplicaUpdates`: Create copies the table and its items, Delete drops it."""
         with self.lock:
             for update in updates:
@@ -345,11 +343,17 @@ class Simulator:
         ttl = self.call(source, "DescribeTimeToLive", {"TableName": table})
         ttl_description = ttl.get("TimeToLiveDescription", {})
         if ttl_description.get("TimeToLiveStatus") == "ENABLED":
-            self.call(target, "UpdateTimeToLive", {
-                "TableName": table,
-                "TimeToLiveSpecification": {
-                    "Enabled": True, "AttributeName": ttl_description["AttributeName"]},
-            })
+            self.call(
+                target,
+                "UpdateTimeToLive",
+                {
+                    "TableName": table,
+                    "TimeToLiveSpecification": {
+                        "Enabled": True,
+                        "AttributeName": ttl_description["AttributeName"],
+                    },
+                },
+            )
         copy_table = self._moto_table(target, table)
         self._applying = True
         try:

@@ -36,8 +36,9 @@ def json_response(status: int, payload: Any) -> wsgi.WsgiResponse:
 
 def error_response(code: str, message: str, status: int = 400) -> wsgi.WsgiResponse:
     """An error in the JSON protocol's shape: `__type` with a namespace, and `message`."""
-    return json_response(status, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}",
-                                  "message": message})
+    return json_response(
+        status, {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+    )
 
 
 def _headers(body: bytes) -> list[tuple[str, str]]:
@@ -99,12 +100,15 @@ class Gateway:
             headers.append(("Content-Type", environ["CONTENT_TYPE"]))
         query = environ.get("QUERY_STRING", "")
         url = f"http://{environ.get('HTTP_HOST', 'localhost')}{environ.get('PATH_INFO', '/')}"
-        return wsgi.call(self._moto, environ["REQUEST_METHOD"], url + (f"?{query}" if query
-                         else ""), headers, body)
+        return wsgi.call(
+            self._moto,
+            environ["REQUEST_METHOD"],
+            url + (f"?{query}" if query else ""),
+            headers,
+            body,
+        )
 
-    def _update_table(
-        self, environ: dict[str, Any], body: bytes, region: str
-    ) -> wsgi.WsgiResponse:
+    def _update_table(self, environ: dict[str, Any], body: bytes, region: str) -> wsgi.WsgiResponse:
         request = json.loads(body or b"{}")
         updates = request.pop("ReplicaUpdates", None)
         if updates:

@@ -25,7 +25,9 @@ def publish_latency(
             {"Name": "TableName", "Value": table},
             {"Name": "ReceivingRegion", "Value": receiving},
         ],
-        "Timestamp": datetime.fromtimestamp(at, tz=UTC).replace(tzinfo=None),  # moto compares naive UTC
+        "Timestamp": datetime.fromtimestamp(at, tz=UTC).replace(
+            tzinfo=None
+        ),  # moto compares naive UTC
         "Value": round(ms, 3),
         "Unit": "Milliseconds",
     }

@@ -36,7 +36,11 @@ class SimServer:
             raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
         with listener:
             self._server: BaseWSGIServer = make_server(
-                host, port, sim.app, threaded=True, request_handler=QuietHandler,
+                host,
+                port,
+                sim.app,
+                threaded=True,
+                request_handler=QuietHandler,
                 fd=listener.fileno(),
             )
         self._thread = threading.Thread(

@@ -48,7 +48,9 @@ def call(
     return WsgiResponse(int(status.split()[0]), list(response_headers.items()), payload)
 
 
-def internal_headers(region: str, operation: str, service: str = "dynamodb") -> list[tuple[str, str]]:
+def internal_headers(
+    region: str, operation: str, service: str = "dynamodb"
+) -> list[tuple[str, str]]:
     """Headers that route a request to moto's backend for `region` (moto reads the scope)."""
     scope = f"gtcheck/20260101/{region}/{service}/aws4_request"
     return [
