@@ -6,3 +6,5 @@ from pathlib import Path
 SRC = Path(__file__).parent / "src"
 if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
+
+pytest_plugins = ("gtcheck.plugin",)

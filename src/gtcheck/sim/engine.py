@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import threading
 from collections.abc import Hashable
+from datetime import UTC, datetime
 from typing import Any
 
 from gtcheck.errors import EnvironmentProblem, UsageError
@@ -299,6 +301,8 @@ class Simulator:
 
         def add(old: Any, new: Any) -> None:
             original(old, new)
+            if shard.items:
+                _stamp_record(shard.items[-1].record, region, self.clock.now())
             self._on_stream_record(region, table_name, old, new)
 
         shard.add = add
@@ -380,6 +384,14 @@ class Simulator:
                 raise UsageError(f"{region!r} is not a region of this simulator")
         if source == target:
             raise UsageError("a replication direction needs two different regions")
+
+
+def _stamp_record(record: dict[str, Any], region: str, now: float) -> None:
+    """Make a stream record say what DynamoDB's would: its own region, and the time the
+    write was applied rounded down to the second (moto says us-east-1 and the wall clock)."""
+    record["awsRegion"] = region
+    stamp = datetime.fromtimestamp(math.floor(now), tz=UTC).replace(tzinfo=None)
+    record["dynamodb"]["ApproximateCreationDateTime"] = stamp
 
 
 def _direction(text: str) -> Direction:

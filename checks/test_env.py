@@ -1,0 +1,144 @@
+"""The environment the workshop runs on: table, replicas, indexes, streams (RUBRIC.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gtcheck.converge import World
+from gtcheck.diagnose import join
+from gtcheck.errors import EnvironmentProblem
+from gtcheck.plugin import Step
+from gtcheck.workshop import Roles
+
+KEYS = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]
+
+
+def described(world: World, region: str, roles: Roles) -> dict:
+    """DescribeTable, with a plain-spoken error when the table is not there."""
+    try:
+        return world.describe(region)
+    except EnvironmentProblem as problem:
+        if "not found" not in str(problem).lower():
+            raise
+        if region == roles.primary:
+            raise EnvironmentProblem(
+                f"table {world.table} does not exist in {region}: deploy the workshop's "
+                "stack there first"
+            ) from None
+        raise EnvironmentProblem(
+            f"table {world.table} does not exist in {region}: the workshop's stack creates "
+            f"it only in {roles.primary}; add the {region} replica (DynamoDB console, "
+            "Global tables tab, Create replica) and wait until it is ACTIVE"
+        ) from None
+
+
+@pytest.mark.rubric(
+    id="env.table",
+    points=0,
+    exercise=0,
+    kind="gating",
+    title="The workshop table exists and is ACTIVE in every region",
+)
+def test_table(world: World, step: Step, roles: Roles) -> None:
+    """Every region has the table, ACTIVE, keyed by PK and SK strings."""
+    problems = []
+    for region in world.regions:
+        table = described(world, region, roles)
+        step.evidence[region] = {"status": table.get("TableStatus")}
+        if table.get("TableStatus") != "ACTIVE":
+            raise EnvironmentProblem(
+                f"table {world.table} in {region} is {table.get('TableStatus')}, not ACTIVE: "
+                "wait for it and check again"
+            )
+        types = {
+            a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])
+        }
+        if sorted(table.get("KeySchema", []), key=lambda k: k["KeyType"]) != KEYS or (
+            types.get("PK") != "S" or types.get("SK") != "S"
+        ):
+            problems.append(f"in {region} the key schema is not PK (S, hash) / SK (S, range)")
+    if problems:
+        step.fail("; ".join(problems) + ": recreate the table from the workshop's stack")
+
+
+@pytest.mark.rubric(
+    id="env.replicas",
+    points=0,
+    exercise=0,
+    kind="gating",
+    requires=("env.table",),
+    title="A global table with an ACTIVE replica in every region",
+)
+def test_replicas(world: World, step: Step, roles: Roles) -> None:
+    """Each region's description lists the other regions as ACTIVE replicas (2019.11.21)."""
+    for region in world.regions:
+        table = world.describe(region)
+        replicas = {r.get("RegionName"): r.get("ReplicaStatus") for r in table.get("Replicas", [])}
+        replicas.setdefault(region, "ACTIVE")  # DescribeTable lists the other replicas
+        step.evidence[region] = {"replicas": replicas, "version": table.get("GlobalTableVersion")}
+        missing = [r for r in world.regions if r not in replicas]
+        if missing:
+            raise EnvironmentProblem(
+                f"the table in {region} has no replica in {join(missing)}: it is not a "
+                f"global table across {join(world.regions)}; add the replica (the stack "
+                f"creates only {roles.primary})"
+            )
+        inactive = {r: s for r, s in replicas.items() if r in world.regions and s != "ACTIVE"}
+        if inactive:
+            shown = join(f"{r} is {s}" for r, s in inactive.items())
+            raise EnvironmentProblem(f"replicas are not ready: {shown}; wait until ACTIVE")
+
+
+@pytest.mark.rubric(
+    id="env.indexes",
+    points=0,
+    exercise=0,
+    kind="gating",
+    requires=("env.table",),
+    title="GSI1 and GSI2 exist with their keys, ACTIVE, in every region",
+)
+def test_indexes(world: World, step: Step) -> None:
+    """Both GSIs have the workshop's string keys and are ACTIVE in every region."""
+    for region in world.regions:
+        table = world.describe(region)
+        indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
+        step.evidence[region] = {
+            name: {
+                "status": i.get("IndexStatus"),
+                "projection": i.get("Projection", {}).get("ProjectionType"),
+            }
+            for name, i in indexes.items()
+        }
+        for name in ("GSI1", "GSI2"):
+            index = indexes.get(name)
+            if index is None:
+                raise EnvironmentProblem(f"index {name} is missing in {region}")
+            keys = {k["KeyType"]: k["AttributeName"] for k in index.get("KeySchema", [])}
+            if keys != {"HASH": f"{name}PK", "RANGE": f"{name}SK"}:
+                raise EnvironmentProblem(
+                    f"index {name} in {region} is keyed {keys}, not {name}PK / {name}SK"
+                )
+            if index.get("IndexStatus", "ACTIVE") != "ACTIVE":
+                raise EnvironmentProblem(
+                    f"index {name} in {region} is {index.get('IndexStatus')}: wait until ACTIVE"
+                )
+
+
+@pytest.mark.rubric(
+    id="env.streams",
+    points=0,
+    exercise=0,
+    kind="info",
+    requires=("env.table",),
+    title="Streams on, NEW_AND_OLD_IMAGES, in every region",
+)
+def test_streams(world: World, step: Step) -> None:
+    """Global tables replicate through the stream, which must show new and old images."""
+    wrong = []
+    for region in world.regions:
+        spec = world.describe(region).get("StreamSpecification") or {}
+        step.evidence[region] = spec
+        if not spec.get("StreamEnabled") or spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
+            wrong.append(region)
+    if wrong:
+        step.fail(f"the stream is off or not NEW_AND_OLD_IMAGES in {join(wrong)}")

@@ -1,0 +1,103 @@
+"""`gtcheck check`: a thin door onto `pytest checks` with the grading plugin on."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gtcheck import plugin
+from gtcheck.config import Runtime
+from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_USAGE
+from gtcheck.options import add_participant_options, add_target_options
+from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
+
+CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
+
+
+class _Inject:
+    """Hands a Runtime (session, clock) to the grading plugin before it configures."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.grader: Any = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[RUNTIME_KEY] = self.runtime
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.grader = session.config.stash.get(GRADER_KEY, None)
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line a `gtcheck check` stands for."""
+    argv = [
+        str(CHECKS_DIR),
+        "--participant",
+        args.participant,
+        "--table",
+        args.table,
+        "--regions",
+        ",".join(args.regions),
+        "--timeout",
+        str(args.timeout),
+        "--report-dir",
+        str(args.report_dir),
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--no-header",
+        "-rN",
+    ]
+    if args.product_id:
+        argv += ["--product-id", args.product_id]
+    if args.endpoint_url:
+        argv += ["--endpoint-url", args.endpoint_url]
+    if args.profile:
+        argv += ["--profile", args.profile]
+    return argv
+
+
+def run(
+    args: argparse.Namespace, runtime: Runtime | None = None, *, quiet: bool = False
+) -> tuple[int, Any]:
+    """Run the checks; returns the exit code and the grader (None if it never started)."""
+    inject = _Inject(runtime or Runtime())
+    argv = pytest_args(args)
+    if quiet:
+        with redirect_stdout(io.StringIO()):
+            code = pytest.main(argv, plugins=[plugin, inject])
+    else:
+        code = pytest.main(argv, plugins=[plugin, inject])
+    grader = inject.grader
+    if grader is None:
+        return EXIT_USAGE, None
+    code = grader.exit_code()
+    if code == EXIT_ENVIRONMENT and grader.environment_problem:
+        print(f"gtcheck check: error: {grader.environment_problem}", file=sys.stderr)
+    return code, grader
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="read-only self-check of one participant; writes <dir>/N.json",
+        description="Check every workshop step for participant N, waiting for replication "
+        "where needed, and write the graded report. Never writes to the table.",
+    )
+    add_participant_options(parser)
+    add_target_options(parser)
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        help="where N.json is written (default reports/)",
+    )
+    parser.set_defaults(run=lambda args: run(args)[0])

@@ -1,0 +1,62 @@
+"""A run's settings, validated once, whether they came from `gtcheck` or plain pytest."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gtcheck.aws import Target
+from gtcheck.errors import UsageError
+from gtcheck.options import participant_name, timeout_seconds
+from gtcheck.sim.config import DEFAULT_REGIONS, WORKSHOP_TABLE, parse_regions
+
+DEFAULT_REPORT_DIR = Path("reports")
+
+
+@dataclass(frozen=True)
+class Settings:
+    participant: str
+    target: Target
+    product_id: str | None = None
+    timeout: float = 120.0
+    report_dir: Path = DEFAULT_REPORT_DIR
+    budget_fraction: float = 0.5
+
+
+@dataclass
+class Runtime:
+    """What a caller may inject into a run: a boto3 session and the clock (tests, demo)."""
+
+    session: Any = None
+    monotonic: Callable[[], float] | None = None
+    sleep: Callable[[float], None] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def settings_from_options(option: Any) -> Settings:
+    """Validate pytest's parsed --gtcheck options (the CLI validated them already)."""
+    participant = participant_name(option.participant or "")
+    regions = option.gt_regions
+    regions = parse_regions(regions) if isinstance(regions, str) else tuple(regions)
+    timeout = option.gt_timeout
+    timeout = timeout_seconds(str(timeout)) if not isinstance(timeout, float) else timeout
+    budget = float(option.gt_read_budget)
+    if not 0 < budget <= 1:
+        raise UsageError(f"--read-budget must be a fraction in (0, 1], got {budget}")
+    endpoint = option.gt_endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+    return Settings(
+        participant=participant,
+        product_id=participant_name(option.product_id) if option.product_id else None,
+        target=Target(
+            table=option.gt_table or WORKSHOP_TABLE,
+            regions=regions or DEFAULT_REGIONS,
+            endpoint_url=endpoint,
+            profile=option.gt_profile,
+        ),
+        timeout=timeout,
+        report_dir=Path(option.gt_report_dir),
+        budget_fraction=budget,
+    )

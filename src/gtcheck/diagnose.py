@@ -1,0 +1,121 @@
+"""Hints that teach: what is wrong, where, and what to do about it.
+
+Everything here reads what the run already fetched (copies, scans, descriptions); it
+never reads AWS itself, so diagnosing costs no read capacity beyond one bounded scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from gtcheck.items import Attributes, Key, key_of, show
+
+PLACEHOLDERS = ("[your-name]", "[Your Name]", "[unique-id]", "[timestamp]")
+MAX_EDITS = 2
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    region: str
+    key: Key
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.key[0]} / {self.key[1]} in {self.region} ({self.reason})"
+
+
+def edit_distance(left: str, right: str, limit: int = MAX_EDITS) -> int:
+    """Levenshtein distance, giving up (limit + 1) once it must exceed `limit`."""
+    if abs(len(left) - len(right)) > limit:
+        return limit + 1
+    previous = list(range(len(right) + 1))
+    for i, a in enumerate(left, 1):
+        current = [i]
+        for j, b in enumerate(right, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def why_near(wanted: str, found: str) -> str | None:
+    """How `found` misses `wanted`, if it is a near miss at all."""
+    if found == wanted:
+        return None
+    if found.strip() == wanted.strip():
+        return "stray whitespace"
+    if found.casefold() == wanted.casefold():
+        return "letters in a different case"
+    if any(marker in found for marker in PLACEHOLDERS):
+        template = found
+        for marker in PLACEHOLDERS:
+            template = template.replace(marker, "\0")
+        prefix, _, suffix = template.partition("\0")
+        if wanted.startswith(prefix) and wanted.endswith(suffix.replace("\0", "")):
+            return "the placeholder was not replaced"
+    edits = edit_distance(found.casefold().strip(), wanted.casefold().strip())
+    if edits <= MAX_EDITS:
+        return f"a typo: {edits} character{'s' if edits > 1 else ''} off"
+    return None
+
+
+def near_misses(wanted: Key, scans: dict[str, list[Attributes]]) -> list[NearMiss]:
+    """Items whose key almost is `wanted`: case, whitespace, placeholder or a small typo."""
+    found: list[NearMiss] = []
+    for region, items in scans.items():
+        for item in items:
+            key = _loose_key(item)
+            if key is None or key == wanted:
+                continue
+            pk_reason = why_near(wanted[0], key[0]) if key[0] != wanted[0] else None
+            sk_reason = why_near(wanted[1], key[1]) if key[1] != wanted[1] else None
+            pk_ok = key[0] == wanted[0] or pk_reason
+            sk_ok = key[1] == wanted[1] or sk_reason
+            if pk_ok and sk_ok:
+                reason = "; ".join(
+                    f"{name}: {why}" for name, why in (("PK", pk_reason), ("SK", sk_reason)) if why
+                )
+                found.append(NearMiss(region, key, reason))
+    return sorted(found, key=lambda miss: (miss.key, miss.region))
+
+
+def _loose_key(item: Attributes) -> Key | None:
+    """An item's key even when a participant typed odd values; None if not strings."""
+    return key_of(item)
+
+
+def not_found_hint(
+    what: str, wanted: Key, region: str, scans: dict[str, list[Attributes]] | None
+) -> str:
+    """`what` is absent: say which key was looked for, where, and any near miss."""
+    hint = f"{what} {wanted[0]} / {wanted[1]} is not in {region}"
+    misses = near_misses(wanted, scans or {})
+    if misses:
+        shown = "; ".join(miss.describe() for miss in misses[:3])
+        hint += f". Found a near miss: {shown}. Keys must match exactly: fix the key"
+    else:
+        hint += ". Create it as the workshop page shows (keys must match exactly)"
+    return hint
+
+
+def missing_index_keys(item: Attributes, index: str) -> list[str]:
+    """The index key attributes an item lacks or holds with a non-string type."""
+    missing = []
+    for name in (f"{index}PK", f"{index}SK"):
+        value = item.get(name)
+        if not (isinstance(value, dict) and isinstance(value.get("S"), str)):
+            missing.append(name if value is None else f"{name} (is {show(value)})")
+    return missing
+
+
+def regions_holding(copies: dict[str, Attributes | None]) -> list[str]:
+    return [region for region, copy in copies.items() if copy is not None]
+
+
+def join(words: Iterable[str]) -> str:
+    words = list(words)
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]

@@ -1,0 +1,220 @@
+"""Items as DynamoDB holds them: keys, typed attribute matchers, and typed diffs.
+
+Attribute values stay in DynamoDB's wire form (`{"S": "x"}`, `{"N": "299"}`), so a number
+stored as a string is never mistaken for a number. Participant data is hostile: nothing
+here assumes a value has the type it should.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+Attributes = dict[str, Any]
+Key = tuple[str, str]  # (PK, SK) of the workshop table, both strings
+
+TYPE_NAMES = {
+    "S": "a string (S)", "N": "a number (N)", "BOOL": "a boolean (BOOL)", "M": "a map (M)",
+    "L": "a list (L)", "SS": "a string set (SS)", "NS": "a number set (NS)",
+    "B": "binary (B)", "BS": "a binary set (BS)", "NULL": "null (NULL)",
+}  # fmt: skip
+ISO_8601 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
+)
+SHOWN_CHARS = 120
+
+
+def key_attributes(key: Key) -> Attributes:
+    return {"PK": {"S": key[0]}, "SK": {"S": key[1]}}
+
+
+def key_of(item: Attributes) -> Key | None:
+    """The (PK, SK) of an item whose keys are strings; None for anything else."""
+    pk, sk = item.get("PK"), item.get("SK")
+    if not (_is_typed(pk, "S") and _is_typed(sk, "S")):
+        return None
+    return pk["S"], sk["S"]
+
+
+def type_of(value: Any) -> str:
+    """The DynamoDB type letter of a wire value, or '?' for something malformed."""
+    if isinstance(value, dict) and len(value) == 1:
+        return str(next(iter(value)))
+    return "?"
+
+
+def plain(value: Any) -> Any:
+    """A wire value's payload (the `"299"` of `{"N": "299"}`), or the value itself."""
+    if isinstance(value, dict) and len(value) == 1:
+        return next(iter(value.values()))
+    return value
+
+
+def show(value: Any) -> str:
+    """A short, typed, printable rendering: `N 299`, `S "abc"`; long text is cut."""
+    if value is None:
+        return "(absent)"
+    text = (
+        f"{type_of(value)} {plain(value)!r}" if type_of(value) != "S" else (f'S "{plain(value)}"')
+    )
+    text = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _is_typed(value: Any, kind: str) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and isinstance(value.get(kind), str)
+
+
+def numbers_equal(left: str, right: str) -> bool:
+    try:
+        return Decimal(left) == Decimal(right)
+    except (InvalidOperation, TypeError, ValueError):
+        return left == right
+
+
+def same_value(left: Any, right: Any) -> bool:
+    """Equal with the same DynamoDB type; numbers compare by value (1 == 1.0)."""
+    if type_of(left) != type_of(right):
+        return False
+    if type_of(left) == "N":
+        return numbers_equal(plain(left), plain(right))
+    return left == right
+
+
+@dataclass(frozen=True)
+class AttributeDiff:
+    """One attribute that differs between two copies of an item."""
+
+    name: str
+    left: Any
+    right: Any
+
+    def describe(self, left_label: str, right_label: str) -> str:
+        return (
+            f"{self.name}: {show(self.left)} in {left_label}, {show(self.right)} in {right_label}"
+        )
+
+
+def diff(left: Attributes, right: Attributes) -> list[AttributeDiff]:
+    """Every attribute whose value or type differs, in a stable order."""
+    names = sorted(set(left) | set(right))
+    return [
+        AttributeDiff(name, left.get(name), right.get(name))
+        for name in names
+        if not same_value(left.get(name), right.get(name))
+    ]
+
+
+def identical(left: Attributes | None, right: Attributes | None) -> bool:
+    if left is None or right is None:
+        return left is right
+    return not diff(left, right)
+
+
+# ----- matchers: what a check expects of one attribute ----------------------------------
+
+
+class Matcher:
+    """Judges one attribute value; `problem` says what is wrong, or None."""
+
+    def problem(self, value: Any) -> str | None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Exactly(Matcher):
+    """This type and this value."""
+
+    kind: str
+    value: Any
+
+    def problem(self, value: Any) -> str | None:
+        if value is None:
+            return f"is missing (expected {show({self.kind: self.value})})"
+        if type_of(value) != self.kind:
+            return _wrong_type(value, self.kind)
+        if not same_value(value, {self.kind: self.value}):
+            return f"is {show(value)}, expected {show({self.kind: self.value})}"
+        return None
+
+    def describe(self) -> str:
+        return show({self.kind: self.value})
+
+
+@dataclass(frozen=True)
+class OfType(Matcher):
+    """Any value of this type (strings must not be empty)."""
+
+    kind: str
+
+    def problem(self, value: Any) -> str | None:
+        if value is None:
+            return f"is missing (expected {TYPE_NAMES.get(self.kind, self.kind)})"
+        if type_of(value) != self.kind:
+            return _wrong_type(value, self.kind)
+        if self.kind == "S" and not str(plain(value)).strip():
+            return "is an empty string"
+        return None
+
+    def describe(self) -> str:
+        return f"any {TYPE_NAMES.get(self.kind, self.kind)}"
+
+
+@dataclass(frozen=True)
+class Timestamp(Matcher):
+    """An ISO-8601 date and time, as a string."""
+
+    def problem(self, value: Any) -> str | None:
+        problem = OfType("S").problem(value)
+        if problem:
+            return problem
+        if not ISO_8601.match(str(plain(value)).strip()):
+            return f"is {show(value)}, expected an ISO-8601 time like 2025-08-11T15:30:00Z"
+        return None
+
+    def describe(self) -> str:
+        return "an ISO-8601 time (S)"
+
+
+@dataclass(frozen=True)
+class OneOf(Matcher):
+    """One of these values, all of one type."""
+
+    kind: str
+    values: tuple[Any, ...]
+
+    def problem(self, value: Any) -> str | None:
+        if value is None:
+            return f"is missing (expected one of {self.describe()})"
+        if type_of(value) != self.kind:
+            return _wrong_type(value, self.kind)
+        if not any(same_value(value, {self.kind: v}) for v in self.values):
+            return f"is {show(value)}, expected one of {self.describe()}"
+        return None
+
+    def describe(self) -> str:
+        return ", ".join(show({self.kind: v}) for v in self.values)
+
+
+def _wrong_type(value: Any, kind: str) -> str:
+    hint = ""
+    if kind == "N" and type_of(value) == "S":
+        hint = " (a number typed in quotes is stored as a string: remove the quotes)"
+    return f"is {show(value)}, {TYPE_NAMES.get(type_of(value), 'an unknown type')}, " + (
+        f"expected {TYPE_NAMES.get(kind, kind)}{hint}"
+    )
+
+
+def problems(item: Attributes, expected: dict[str, Matcher]) -> list[str]:
+    """Every attribute that does not meet its matcher, as `name problem` lines."""
+    found = []
+    for name, matcher in expected.items():
+        problem = matcher.problem(item.get(name))
+        if problem:
+            found.append(f"{name} {problem}")
+    return found

@@ -1,0 +1,128 @@
+"""Judgements several exercises share: "created in region R with these attributes" and
+"replicated, identical, everywhere". Each check supplies what it expects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gtcheck.converge import Convergence, World
+from gtcheck.diagnose import join, not_found_hint, regions_holding
+from gtcheck.items import Attributes, Key, Matcher, problems, show
+from gtcheck.plugin import Step
+
+
+def judge_created(
+    world: World,
+    step: Step,
+    key: Key,
+    region: str,
+    what: str,
+    expected: dict[str, Matcher],
+    *,
+    region_points: int | None = 5,
+) -> Attributes:
+    """Find `key`, grade where it was written and its attributes; returns the copy judged.
+
+    With `region_points`, that many points are for the right region and the rest for the
+    attributes; with None the step is all or nothing. Fails fast when the item is nowhere.
+    """
+    copies = world.copies(key)
+    holders = regions_holding(copies)
+    if not holders:
+        step.fail(not_found_hint(what.capitalize(), key, region, world.scan_all()))
+    step.found = True
+    copy = copies[region] if copies[region] is not None else copies[holders[0]]
+    assert copy is not None
+    issues = problems(copy, expected)
+    hints = []
+    region_ok = True
+    if copies[region] is None:
+        region_ok = False
+        hints.append(
+            f"{what} is in {join(holders)} but not in {region}: this exercise writes it in "
+            f"{region}; switch the console to {region} and create it there"
+        )
+    else:
+        origin = world.first_writer(key)
+        step.evidence["first_written_in"] = origin
+        if origin is not None and origin != region:
+            region_ok = False
+            hints.append(
+                f"{what} was written in {origin} and replicated to {region}: this exercise "
+                f"writes it in {region} (check the region selector before creating items)"
+            )
+    if issues:
+        hints.append(f"{what}: " + "; ".join(issues))
+    maximum = step.spec.points
+    if region_points is None:
+        points = 0 if (issues or not region_ok) else maximum
+    else:
+        points = (region_points if region_ok else 0) + (0 if issues else maximum - region_points)
+    step.evidence.update(
+        {
+            "key": {"PK": key[0], "SK": key[1]},
+            "expected": {name: matcher.describe() for name, matcher in expected.items()},
+            "found_in": holders,
+            "item": {name: show(value) for name, value in sorted(copy.items())},
+            "problems": issues,
+        }
+    )
+    if points < maximum:
+        step.fail(". ".join(hints), points=points)
+    return copy
+
+
+def source_region(world: World, key: Key, preferred: str) -> str:
+    """Where to compare from: the region the item belongs in, else any that holds it."""
+    copies = world.copies(key)
+    return preferred if copies[preferred] is not None else regions_holding(copies)[0]
+
+
+def await_replicated(world: World, step: Step, key: Key, preferred: str, what: str) -> Attributes:
+    """Wait until every region holds a copy identical to the source's; fail with why not."""
+    source = source_region(world, key, preferred)
+    result = world.await_identical(key, source)
+    step.waited_s = result.waited_s
+    step.evidence = copy_evidence(result, source)
+    if not result.converged:
+        step.fail(replication_hint(what, key, source, result, world))
+    reference = result.copies[source]
+    assert reference is not None
+    return reference
+
+
+def copy_evidence(result: Convergence, source: str) -> dict[str, Any]:
+    """Per region: identical (and when it matched), missing, or which attributes differ."""
+    regions: dict[str, Any] = {}
+    for region, copy in result.copies.items():
+        if region in result.matched_at_s:
+            regions[region] = {"state": "identical", "matched_at_s": result.matched_at_s[region]}
+        elif copy is None:
+            regions[region] = {"state": "missing"}
+        else:
+            regions[region] = {
+                "state": "differs",
+                "differences": [d.describe(source, region) for d in result.differences[region]],
+            }
+    return {"source": source, "regions": regions, "waited_s": result.waited_s}
+
+
+def replication_hint(what: str, key: Key, source: str, result: Convergence, world: World) -> str:
+    """Why copies do not match: still pending at the deadline, or differing attributes."""
+    missing = [r for r in result.pending if result.copies[r] is None]
+    differing = [r for r in result.pending if r in result.differences]
+    parts = []
+    if missing:
+        parts.append(
+            f"{what} {key[0]} / {key[1]} is still pending in {join(missing)} after "
+            f"{world.elapsed():.0f} s (the run's deadline): replication has not delivered it. "
+            "Check that every replica is ACTIVE, then check again (or raise --timeout)"
+        )
+    for region in differing:
+        shown = "; ".join(d.describe(source, region) for d in result.differences[region][:5])
+        parts.append(
+            f"{what} differs between {source} and {region} ({shown}): a later write may still "
+            "be replicating, or each region was edited separately; last writer wins per item, "
+            "so the regions settle on one whole copy"
+        )
+    return ". ".join(parts)

@@ -1,0 +1,334 @@
+"""The pytest plugin: options, the `world` and `step` fixtures, grading and the JSON report.
+
+Active only when `--participant` is given, so the project's own tests are untouched.
+The grader lives under a StashKey and never on xdist workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import pytest
+
+from gtcheck import aws
+from gtcheck.config import Runtime, Settings, settings_from_options
+from gtcheck.converge import World
+from gtcheck.errors import (
+    EXIT_ENVIRONMENT,
+    EXIT_FAILED,
+    EXIT_OK,
+    EnvironmentProblem,
+    GtcheckError,
+)
+from gtcheck.report import SCHEMA, write_json
+from gtcheck.rubric import MARKER_HELP, Status, StepSpec, spec_of
+
+GRADER_KEY = pytest.StashKey["Grader"]()
+RUNTIME_KEY = pytest.StashKey[Runtime]()
+STEP_KEY = pytest.StashKey["Step"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gtcheck", "gtcheck: grade the DynamoDB Global Tables workshop")
+    group.addoption("--participant", default=None, help="participant name N; turns grading on")
+    group.addoption("--product-id", default=None, help="the exercise 2 product id P")
+    group.addoption(
+        "--endpoint-url",
+        dest="gt_endpoint_url",
+        default=None,
+        help="endpoint instead of AWS (e.g. a gtcheck sim)",
+    )
+    group.addoption("--profile", dest="gt_profile", default=None, help="AWS profile")
+    group.addoption("--table", dest="gt_table", default=None, help="the workshop table")
+    group.addoption(
+        "--regions",
+        dest="gt_regions",
+        default="us-east-1,eu-west-1",
+        help="comma-separated regions, the first is the primary",
+    )
+    group.addoption(
+        "--timeout",
+        dest="gt_timeout",
+        default="120",
+        help="seconds to wait for replication in the whole run",
+    )
+    group.addoption(
+        "--report-dir", dest="gt_report_dir", default="reports", help="where N.json is written"
+    )
+    group.addoption(
+        "--read-budget",
+        dest="gt_read_budget",
+        default="0.5",
+        help="fraction of the provisioned read capacity the run may use",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_HELP)
+    if not config.getoption("participant") or hasattr(config, "workerinput"):
+        return
+    try:
+        settings = settings_from_options(config.option)
+    except GtcheckError as problem:
+        raise pytest.UsageError(str(problem)) from None
+    runtime = config.stash.get(RUNTIME_KEY, Runtime())
+    grader = Grader(settings, runtime)
+    config.stash[GRADER_KEY] = grader
+    config.pluginmanager.register(grader, "gtcheck-grader")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    grader = config.stash.get(GRADER_KEY, None)
+    if grader is not None:
+        del config.stash[GRADER_KEY]
+        config.pluginmanager.unregister(grader)
+
+
+@dataclass
+class Step:
+    """What a check tells the grader: partial points, a hint, evidence, and time waited."""
+
+    spec: StepSpec
+    points: int = 0
+    hint: str | None = None
+    found: bool = False
+    waited_s: float = 0.0
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    def fail(self, hint: str, *, points: int | None = None) -> NoReturn:
+        """End the step as failed, keeping `points` of partial credit."""
+        if points is not None:
+            self.points = points
+        self.hint = hint
+        pytest.fail(hint, pytrace=False)
+
+    def note(self, hint: str) -> None:
+        """A hint that stays with a step that passes (e.g. who won the conflict)."""
+        self.hint = hint
+
+
+@dataclass
+class StepResult:
+    spec: StepSpec
+    status: Status
+    points: int
+    hint: str | None
+    waited_s: float
+    evidence: dict[str, Any]
+    found: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.spec.id,
+            "exercise": self.spec.exercise,
+            "title": self.spec.title,
+            "kind": str(self.spec.kind),
+            "status": str(self.status),
+            "points": self.points,
+            "max_points": self.spec.points,
+            "hint": self.hint,
+            "waited_s": round(self.waited_s, 3),
+            "evidence": self.evidence,
+        }
+
+
+class Grader:
+    """Collects each step's verdict, computes the score, writes the report, sets the exit."""
+
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.results: dict[str, StepResult] = {}
+        self.specs: list[StepSpec] = []
+        self.started_at = datetime.now(UTC)
+        self._started = time.monotonic()
+        self._world: World | None = None
+        self.environment_problem: str | None = None
+        self.report_file: str | None = None
+
+    def world(self) -> World:
+        if self._world is None:
+            clients = aws.Clients(self.settings.target, self.runtime.session, read_only=True)
+            self._world = World(
+                clients,
+                timeout=self.settings.timeout,
+                monotonic=self.runtime.monotonic or time.monotonic,
+                sleep=self.runtime.sleep or time.sleep,
+                budget_fraction=self.settings.budget_fraction,
+            )
+        return self._world
+
+    # ----- pytest hooks ----------------------------------------------------------------
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.specs = [spec for spec in (spec_of(item) for item in items) if spec is not None]
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Iterator[None]:
+        outcome = yield
+        report = outcome.get_result()
+        spec = spec_of(item)
+        if spec is None:
+            return
+        step = item.stash.get(STEP_KEY, None) or Step(spec)
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self.results[spec.id] = self._verdict(spec, step, report, call)
+
+    def _verdict(
+        self, spec: StepSpec, step: Step, report: pytest.TestReport, call: pytest.CallInfo[None]
+    ) -> StepResult:
+        environment = call.excinfo is not None and call.excinfo.errisinstance(
+            (EnvironmentProblem, aws.ReadOnlyViolation)
+        )
+        if report.passed:
+            status, points = Status.PASSED, spec.points
+        elif report.skipped:
+            status, points = Status.SKIPPED, 0
+            step.hint = step.hint or _skip_reason(report)
+        elif environment:
+            status, points = Status.ERROR, 0
+            step.hint = str(call.excinfo.value) if call.excinfo else step.hint
+            self.environment_problem = self.environment_problem or step.hint
+        elif report.when == "setup":
+            status, points = Status.ERROR, 0
+            step.hint = step.hint or "the check could not start: " + report.longreprtext[-300:]
+        else:
+            status, points = Status.FAILED, min(step.points, spec.points)
+            if step.hint is None:
+                step.hint = _failure_text(report)
+        return StepResult(
+            spec,
+            status,
+            points,
+            step.hint,
+            step.waited_s,
+            step.evidence,
+            step.found or report.passed,
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if exitstatus in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+            return
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            return
+        data = self.report()
+        path = write_json(self.settings.report_dir, data)
+        self.report_file = str(path)
+        session.exitstatus = self.exit_code()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        write = terminalreporter.write_line
+        terminalreporter.section("gtcheck: " + self.settings.participant)
+        for spec in self.specs:
+            result = self.results.get(spec.id)
+            if result is None:
+                continue
+            write(
+                f"{result.status.value:8} {result.points:>3}/{spec.points:<3} {spec.id:26} "
+                f"{spec.title}"
+            )
+            if result.hint and result.status is not Status.PASSED:
+                write(f"{'':14}-> {result.hint}")
+        score, maximum = self.score()
+        write(
+            f"score {score} / {maximum}"
+            + (f"   report: {self.report_file}" if self.report_file else "")
+        )
+
+    # ----- grading -----------------------------------------------------------------------
+    def score(self) -> tuple[int, int]:
+        return (
+            sum(r.points for r in self.results.values()),
+            sum(spec.points for spec in self.specs),
+        )
+
+    def exit_code(self) -> int:
+        graded = [self.results.get(spec.id) for spec in self.specs if spec.graded]
+        if any(r is not None and r.status is Status.ERROR for r in graded):
+            return EXIT_ENVIRONMENT
+        if any(r is None or r.status is not Status.PASSED for r in graded):
+            return EXIT_FAILED
+        return EXIT_OK
+
+    def report(self) -> dict[str, Any]:
+        score, maximum = self.score()
+        steps = []
+        for spec in self.specs:
+            result = self.results.get(spec.id) or StepResult(
+                spec, Status.SKIPPED, 0, "not run", 0.0, {}, False
+            )
+            steps.append(result.as_json())
+        return {
+            "schema": SCHEMA,
+            "participant": self.settings.participant,
+            "table": self.settings.target.table,
+            "regions": list(self.settings.target.regions),
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - self._started, 3),
+            "score": score,
+            "max_score": maximum,
+            "steps": steps,
+        }
+
+    def prerequisite(self, spec: StepSpec) -> None:
+        """Skip a step whose prerequisite failed; mark it error if one could not be judged."""
+        for required in spec.requires:
+            result = self.results.get(required)
+            if result is None:
+                continue
+            if result.status is Status.ERROR:
+                raise EnvironmentProblem(
+                    f"not judged: {required} could not be checked ({result.hint})"
+                )
+            if result.status is not Status.PASSED and not result.found:
+                pytest.skip(f"skipped: needs {required} ({result.spec.title})")
+
+
+# ----- fixtures -------------------------------------------------------------------------
+def _grader(request: pytest.FixtureRequest) -> Grader:
+    grader = request.config.stash.get(GRADER_KEY, None)
+    if grader is None:
+        pytest.skip("gtcheck checks need --participant NAME")
+    return grader
+
+
+@pytest.fixture(scope="session")
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """The run's validated settings."""
+    return _grader(request).settings
+
+
+@pytest.fixture(scope="session")
+def world(request: pytest.FixtureRequest) -> World:
+    """Everything read from the workshop table, shared by every step, one deadline."""
+    return _grader(request).world()
+
+
+@pytest.fixture
+def step(request: pytest.FixtureRequest) -> Step:
+    """This check's rubric step: records points, hint and evidence for the report."""
+    grader = _grader(request)
+    spec = spec_of(request.node)
+    if spec is None:
+        raise pytest.UsageError(f"{request.node.nodeid} uses `step` without @pytest.mark.rubric")
+    step = Step(spec)
+    request.node.stash[STEP_KEY] = step
+    grader.prerequisite(spec)
+    return step
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return "skipped"
+
+
+def _failure_text(report: pytest.TestReport) -> str:
+    text = report.longreprtext.strip().splitlines()
+    return text[-1][:500] if text else "failed"

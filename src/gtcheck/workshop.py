@@ -1,0 +1,58 @@
+"""The workshop's names: the participant's keys, the regions' roles, the product's lookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gtcheck.items import Attributes, Key
+
+CATEGORY = "CATEGORY#eu-electronics"
+PENDING = "STATUS#pending"
+PRODUCT_PREFIX = "PRODUCT#eu-product-"
+PROFILE_PREFIX = "USER#global-user-"
+TIMING_PREFIX = "TEST#timing-"
+
+
+def user_key(participant: str) -> Key:
+    return (f"{PROFILE_PREFIX}{participant}", "PROFILE")
+
+
+def order_key(participant: str) -> Key:
+    return (f"{PROFILE_PREFIX}{participant}", "ORDER#conflict-test")
+
+
+def product_key(product_id: str) -> Key:
+    return (f"{PRODUCT_PREFIX}{product_id}", "DETAILS")
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Primary = first configured region, replica = second; further ones like the replica."""
+
+    primary: str
+    replica: str
+    regions: tuple[str, ...]
+
+    @classmethod
+    def of(cls, regions: tuple[str, ...]) -> Roles:
+        return cls(primary=regions[0], replica=regions[1], regions=regions)
+
+
+@dataclass(frozen=True)
+class ProductLookup:
+    """The participant's exercise 2 product, or why it could not be told apart."""
+
+    key: Key | None
+    hint: str | None = None
+    candidates: list[str] = field(default_factory=list)
+
+
+def profile_keys(scans: dict[str, list[Attributes]]) -> set[Key]:
+    """Every participant profile (`USER#global-user-*` / PROFILE) seen in any region."""
+    keys: set[Key] = set()
+    for items in scans.values():
+        for item in items:
+            pk, sk = item.get("PK", {}).get("S"), item.get("SK", {}).get("S")
+            if isinstance(pk, str) and pk.startswith(PROFILE_PREFIX) and sk == "PROFILE":
+                keys.add((pk, sk))
+    return keys
