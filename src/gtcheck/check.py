@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sys
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -13,9 +14,10 @@ import pytest
 
 from gtcheck import plugin
 from gtcheck.config import Runtime
-from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_USAGE
+from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
 from gtcheck.options import add_participant_options, add_target_options
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
+from gtcheck.rubric import StepSpec, spec_of
 
 CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
 
@@ -55,6 +57,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         "-q",
         "--no-header",
         "-rN",
+        "--tb=no",
     ]
     if args.product_id:
         argv += ["--product-id", args.product_id]
@@ -101,3 +104,56 @@ def add_parser(subparsers: Any) -> None:
         help="where N.json is written (default reports/)",
     )
     parser.set_defaults(run=lambda args: run(args)[0])
+
+
+class _Collector:
+    """Keeps the rubric steps pytest collects from the checks."""
+
+    def __init__(self) -> None:
+        self.specs: list[StepSpec] = []
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        self.specs = [spec for spec in (spec_of(item) for item in items) if spec is not None]
+
+
+def collect_rubric() -> list[StepSpec]:
+    """The rubric as the checks declare it, in the order they run."""
+    collector = _Collector()
+    argv = [str(CHECKS_DIR), "--collect-only", "-q", "-p", "no:cacheprovider"]
+    with redirect_stdout(io.StringIO()):
+        pytest.main(argv, plugins=[plugin, collector])
+    return collector.specs
+
+
+def print_rubric(args: argparse.Namespace) -> int:
+    specs = collect_rubric()
+    if args.json:
+        rows = [
+            {
+                "id": s.id,
+                "points": s.points,
+                "exercise": s.exercise,
+                "kind": str(s.kind),
+                "title": s.title,
+                "requires": list(s.requires),
+            }
+            for s in specs
+        ]
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    print(f"{'id':26} {'points':>6}  {'ex':>2}  {'kind':8}  title")
+    for spec in specs:
+        print(
+            f"{spec.id:26} {spec.points:>6}  {spec.exercise:>2}  {spec.kind.value:8}  {spec.title}"
+        )
+    print(f"{'total':26} {sum(s.points for s in specs):>6}")
+    return EXIT_OK
+
+
+def add_rubric_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "rubric",
+        help="print the rubric (ids, points, exercise, title) from the checks",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(run=print_rubric)

@@ -10,6 +10,7 @@ from gtcheck.errors import EXIT_USAGE, GtcheckError
 
 
 def build_parser() -> argtypes.Parser:
+    from gtcheck import check
     from gtcheck.sim.command import add_fault_parser, add_sim_parser
 
     parser = argtypes.Parser(
@@ -21,6 +22,8 @@ def build_parser() -> argtypes.Parser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=argtypes.Parser
     )
+    check.add_parser(commands)
+    check.add_rubric_parser(commands)
     add_sim_parser(commands)
     add_fault_parser(commands)
     return parser

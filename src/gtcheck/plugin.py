@@ -275,16 +275,19 @@ class Grader:
             "steps": steps,
         }
 
-    def prerequisite(self, spec: StepSpec) -> None:
-        """Skip a step whose prerequisite failed; mark it error if one could not be judged."""
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Before any fixture reads AWS: skip a step whose prerequisite failed, and mark it
+        error when a prerequisite could not be judged."""
+        spec = spec_of(item)
+        if spec is None:
+            return
         for required in spec.requires:
             result = self.results.get(required)
             if result is None:
                 continue
             if result.status is Status.ERROR:
-                raise EnvironmentProblem(
-                    f"not judged: {required} could not be checked ({result.hint})"
-                )
+                raise EnvironmentProblem(f"not judged: {required} could not be checked")
             if result.status is not Status.PASSED and not result.found:
                 pytest.skip(f"skipped: needs {required} ({result.spec.title})")
 
@@ -312,13 +315,12 @@ def world(request: pytest.FixtureRequest) -> World:
 @pytest.fixture
 def step(request: pytest.FixtureRequest) -> Step:
     """This check's rubric step: records points, hint and evidence for the report."""
-    grader = _grader(request)
+    _grader(request)
     spec = spec_of(request.node)
     if spec is None:
         raise pytest.UsageError(f"{request.node.nodeid} uses `step` without @pytest.mark.rubric")
     step = Step(spec)
     request.node.stash[STEP_KEY] = step
-    grader.prerequisite(spec)
     return step
 
 

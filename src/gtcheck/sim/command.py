@@ -158,8 +158,11 @@ def control(endpoint: str, request: dict[str, Any] | None) -> dict[str, Any]:
         with urllib.request.urlopen(http, timeout=10) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as problem:
-        detail = _error_text(problem)
-        raise UsageError(f"the simulator refused the change: {detail}") from None
+        if problem.code != 400:  # not our control endpoint: something else listens there
+            raise EnvironmentProblem(
+                f"no gtcheck simulator answers at {endpoint} (HTTP {problem.code})"
+            ) from None
+        raise UsageError(f"the simulator refused the change: {_error_text(problem)}") from None
     except (urllib.error.URLError, OSError, ValueError) as problem:
         reason = getattr(problem, "reason", problem)
         raise EnvironmentProblem(f"no gtcheck simulator answers at {endpoint}: {reason}") from None
