@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gtcheck.converge import World
-from gtcheck.diagnose import join, regions_holding
+from gtcheck.diagnose import regions_holding
 from gtcheck.items import Exactly, Key, OfType, OneOf, problems
-from gtcheck.judge import copy_evidence
+from gtcheck.judge import copy_evidence, replication_hint
 from gtcheck.plugin import Step
 from gtcheck.workshop import TIMING_PREFIX, profile_keys
 
@@ -71,5 +71,5 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
             step.evidence.update(copy_evidence(result, source))
             step.evidence["key"] = key[0]
             return
-        reasons.append(f"{key[0]} is not yet identical in {join(result.pending)}")
+        reasons.append(replication_hint("the timing item", key, source, result, world))
     step.fail("no timing item of yours is complete and replicated: " + "; ".join(reasons[:3]))

@@ -121,8 +121,8 @@ def replication_hint(what: str, key: Key, source: str, result: Convergence, worl
     for region in differing:
         shown = "; ".join(d.describe(source, region) for d in result.differences[region][:5])
         parts.append(
-            f"{what} differs between {source} and {region} ({shown}): a later write may still "
-            "be replicating, or each region was edited separately; last writer wins per item, "
-            "so the regions settle on one whole copy"
+            f"{what} is still pending: it differs between {source} and {region} ({shown}). "
+            "A later write may still be replicating; last writer wins per item, so the "
+            "regions settle on one whole copy"
         )
     return ". ".join(parts)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
@@ -24,7 +25,7 @@ from gtcheck.errors import (
     EnvironmentProblem,
     GtcheckError,
 )
-from gtcheck.report import SCHEMA, write_json
+from gtcheck.report import SCHEMA, report_path, write_json
 from gtcheck.rubric import MARKER_HELP, Status, StepSpec, spec_of
 
 GRADER_KEY = pytest.StashKey["Grader"]()
@@ -149,6 +150,9 @@ class Grader:
         self._world: World | None = None
         self.environment_problem: str | None = None
         self.report_file: str | None = None
+
+    def report_json_path(self) -> Path:
+        return report_path(self.settings.report_dir, self.settings.participant, ".json")
 
     def world(self) -> World:
         if self._world is None:
