@@ -27,6 +27,7 @@ DEFAULT_POLL_SECONDS = 0.25
 SCAN_PAGE = 200
 SCAN_LIMIT = 2000
 RETRY_ATTEMPTS = 8
+SAFETY_REREAD_SECONDS = 5.0
 
 
 @dataclass
@@ -83,7 +84,10 @@ class World:
         self._index: dict[tuple[str, str, str], set[Key]] = {}
         self._index_watches: set[tuple[str, str, Key]] = set()
         self._scans: dict[str, list[Attributes]] = {}
-        self._streams: dict[str, list[streams.StreamRecord]] | None = None
+        self._streams: dict[str, streams.RegionStream | None] | None = None
+        self._history: dict[str, list[streams.StreamRecord]] = {}
+        self._table_reads_due = False
+        self._last_table_read = self.started
 
     # ----- time ------------------------------------------------------------------------
     def elapsed(self) -> float:
@@ -315,18 +319,56 @@ class World:
     # ----- streams and metrics ----------------------------------------------------------
     def first_writer(self, key: Key) -> str | None:
         """The region where `key` was first written, by the streams; None if unknown."""
-        if self._streams is None:
-            self._streams = {}
-            for region in self.regions:
-                try:
-                    arn = self.describe(region).get("LatestStreamArn")
-                    if arn:
-                        client = self.clients.streams(region)
-                        self._streams[region] = streams.read_all(self._call, client, arn)
-                except (EnvironmentProblem, ClientError):
-                    self._streams = {}  # no stream access: the origin stays unknown
-                    break
-        return streams.first_writer(self._streams, key)
+        self._open_streams()
+        if len(self._history) < len(self.regions):
+            return None
+        return streams.first_writer(self._history, key)
+
+    def stream_keys(self) -> set[Key] | None:
+        """Every key written in the streams' history (24 h on AWS); None without streams."""
+        self._open_streams()
+        if len(self._history) < len(self.regions):
+            return None
+        return {record.key for records in self._history.values() for record in records}
+
+    def _open_streams(self) -> None:
+        """Read each region's stream history once and keep its tail for arrivals."""
+        if self._streams is not None:
+            return
+        self._streams = {}
+        for region in self.regions:
+            self._streams[region] = None
+            try:
+                arn = self.describe(region).get("LatestStreamArn")
+                if not arn:
+                    continue
+                stream = streams.RegionStream(self._call, self.clients.streams(region), arn)
+                self._history[region] = stream.history()
+                self._streams[region] = stream
+            except (EnvironmentProblem, ClientError):
+                continue  # no stream here: this region is polled by table reads
+        # Writes landed between the first table read and the tail's start: read once more.
+        self._table_reads_due = True
+
+    def _tail_streams(self) -> set[str]:
+        """Apply what each stream saw since the last look; the regions that are tailed."""
+        tailed: set[str] = set()
+        now = self._monotonic()
+        for region, stream in (self._streams or {}).items():
+            if stream is None:
+                continue
+            try:
+                records = stream.poll()
+            except (EnvironmentProblem, ClientError):
+                records = None
+            if records is None:
+                self._streams[region] = None  # type: ignore[index]
+                continue
+            tailed.add(region)
+            for record in records:
+                if record.key in self._read_keys:
+                    self._remember(region, record.key, record.image, now)
+        return tailed
 
     def metric_statistics(self, region: str, **request: Any) -> dict[str, Any]:
         """CloudWatch GetMetricStatistics with the run's retries (no table capacity used)."""
@@ -343,11 +385,39 @@ class World:
             self._sleep(min(self.poll_seconds, self.remaining()) or self.poll_seconds)
 
     def _refresh(self) -> None:
-        """Re-read everything still pending, as far as the budget allows right now."""
+        """Bring everything still pending up to date, as the budget allows right now.
+
+        Streams tell arrivals without spending read capacity; a region without a stream
+        tail is re-read in one batch, and every region is re-read now and then anyway.
+        """
+        pending = self._pending_keys()
+        if pending or self._pending_index():
+            self._open_streams()
+        tailed = self._tail_streams()
+        now = self._monotonic()
+        safety = now - self._last_table_read >= SAFETY_REREAD_SECONDS
+        reread_all = self._table_reads_due or safety
+        done = True
         for region, keys in self._pending_keys().items():
-            self._batch_get(region, keys, wait_for_budget=False)
+            if region not in tailed or reread_all:
+                done = self._batch_get(region, keys, wait_for_budget=False) and done
+        if reread_all and done:
+            self._table_reads_due = False
+            self._last_table_read = now
         for region, index, partition in self._pending_index():
+            if region in tailed and not self._base_listed(region, index, partition):
+                continue  # the item has not arrived there: the index cannot list it yet
             self._query_index(region, index, partition, wait_for_budget=False)
+
+    def _base_listed(self, region: str, index: str, partition: str) -> bool:
+        """Does a watched item in `region` carry `partition` as its index key?"""
+        for watch_index, watch_partition, key in self._index_watches:
+            if (watch_index, watch_partition) != (index, partition):
+                continue
+            item = self._items.get((region, key))
+            if item is not None and item.get(f"{index}PK") == {"S": partition}:
+                return True
+        return False
 
     def _afford(self, region: str, resource: str, units: float, *, wait: bool) -> bool:
         while not self.budget.affordable(region, resource, units):

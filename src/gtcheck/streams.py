@@ -1,8 +1,9 @@
-"""Reading a region's DynamoDB stream: which region saw a write first.
+"""Reading a region's DynamoDB stream: its history once, then only what is new.
 
-Stream reads cost no table read capacity. DynamoDB stamps each record with the time it was
-written, rounded down to the second, in the region whose stream holds it; the region
-whose stream shows an item first is where it was written, when the seconds differ.
+Stream reads cost no table read capacity, so the engine can watch for arrivals several
+times a second without spending the 5-RCU budget. The history also tells which region
+saw a write first: DynamoDB stamps each record with the time it was written in the
+region whose stream holds it, rounded down to the second.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gtcheck.items import Key, key_of
+from gtcheck.items import Attributes, Key, key_of
 
 MAX_CALLS = 200
 MAX_RECORDS = 50_000
+PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -22,41 +24,74 @@ class StreamRecord:
     key: Key
     event: str
     written_at: float  # seconds since the epoch, as the stream says (whole seconds on AWS)
+    image: Attributes | None  # the item after the write; None once removed
 
 
-def read_all(call: Callable[..., Any], client: Any, stream_arn: str) -> list[StreamRecord]:
-    """Every record still in the stream, oldest first per shard, within fixed bounds."""
-    records: list[StreamRecord] = []
-    calls = 0
-    shards: list[dict[str, Any]] = []
-    start: str | None = None
-    while calls < MAX_CALLS:
-        request: dict[str, Any] = {"StreamArn": stream_arn}
-        if start:
-            request["ExclusiveStartShardId"] = start
-        description = call(client.describe_stream, **request)["StreamDescription"]
-        calls += 1
-        shards.extend(description.get("Shards", []))
-        start = description.get("LastEvaluatedShardId")
-        if not start:
-            break
-    for shard in shards:
-        iterator = call(
-            client.get_shard_iterator,
-            StreamArn=stream_arn,
-            ShardId=shard["ShardId"],
-            ShardIteratorType="TRIM_HORIZON",
-        ).get("ShardIterator")
-        calls += 1
-        while iterator and calls < MAX_CALLS and len(records) < MAX_RECORDS:
-            response = call(client.get_records, ShardIterator=iterator, Limit=1000)
-            calls += 1
-            batch = response.get("Records", [])
-            records.extend(_parse(record) for record in batch if _parse(record) is not None)
-            iterator = response.get("NextShardIterator")
-            if not batch:
+class RegionStream:
+    """One region's stream of the table; `poll` returns None once the tail is lost."""
+
+    def __init__(self, call: Callable[..., Any], client: Any, stream_arn: str) -> None:
+        self._call = call
+        self._client = client
+        self._arn = stream_arn
+        self._tails: list[str] = []
+
+    def history(self) -> list[StreamRecord]:
+        """Every record still in the stream, oldest first per shard, within fixed bounds;
+        the open shards' positions are kept for `poll`."""
+        records: list[StreamRecord] = []
+        calls = 0
+        for shard in self._shards():
+            iterator = self._call(
+                self._client.get_shard_iterator,
+                StreamArn=self._arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType="TRIM_HORIZON",
+            ).get("ShardIterator")
+            while iterator and calls < MAX_CALLS and len(records) < MAX_RECORDS:
+                response = self._call(self._client.get_records, ShardIterator=iterator, Limit=PAGE)
+                calls += 1
+                batch = _parse_all(response.get("Records", []))
+                records.extend(batch)
+                next_iterator = response.get("NextShardIterator")
+                if not response.get("Records") and next_iterator:
+                    self._tails.append(next_iterator)  # caught up with an open shard
+                    break
+                iterator = next_iterator
+        return records
+
+    def poll(self) -> list[StreamRecord] | None:
+        """What was written since the last look, or None if a shard closed or expired."""
+        found: list[StreamRecord] = []
+        tails = []
+        for iterator in self._tails:
+            response = self._call(self._client.get_records, ShardIterator=iterator, Limit=PAGE)
+            found.extend(_parse_all(response.get("Records", [])))
+            next_iterator = response.get("NextShardIterator")
+            if not next_iterator:
+                return None
+            tails.append(next_iterator)
+        self._tails = tails
+        return found
+
+    def _shards(self) -> list[dict[str, Any]]:
+        shards: list[dict[str, Any]] = []
+        start: str | None = None
+        for _ in range(MAX_CALLS):
+            request: dict[str, Any] = {"StreamArn": self._arn}
+            if start:
+                request["ExclusiveStartShardId"] = start
+            description = self._call(self._client.describe_stream, **request)["StreamDescription"]
+            shards.extend(description.get("Shards", []))
+            start = description.get("LastEvaluatedShardId")
+            if not start:
                 break
-    return records
+        return shards
+
+
+def _parse_all(raw: list[dict[str, Any]]) -> list[StreamRecord]:
+    parsed = (_parse(record) for record in raw)
+    return [record for record in parsed if record is not None]
 
 
 def _parse(record: dict[str, Any]) -> StreamRecord | None:
@@ -66,14 +101,16 @@ def _parse(record: dict[str, Any]) -> StreamRecord | None:
     if key is None or stamp is None:
         return None
     written_at = stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp)
-    return StreamRecord(key, str(record.get("eventName", "")), written_at)
+    event = str(record.get("eventName", ""))
+    image = None if event == "REMOVE" else dynamodb.get("NewImage")
+    return StreamRecord(key, event, written_at, image)
 
 
-def first_writer(records: dict[str, list[StreamRecord]], key: Key) -> str | None:
+def first_writer(history: dict[str, list[StreamRecord]], key: Key) -> str | None:
     """The region whose stream shows `key` strictly first; None when unknown or tied."""
     firsts = {
         region: min((r.written_at for r in found if r.key == key), default=None)
-        for region, found in records.items()
+        for region, found in history.items()
     }
     seen = sorted((moment, region) for region, moment in firsts.items() if moment is not None)
     if not seen or (len(seen) > 1 and seen[0][0] == seen[1][0]):
