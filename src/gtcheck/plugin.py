@@ -121,6 +121,7 @@ class StepResult:
     waited_s: float
     evidence: dict[str, Any]
     found: bool
+    finished_at: float = field(default_factory=time.time)  # wall clock, for benchmarks
 
     def as_json(self) -> dict[str, Any]:
         return {
