@@ -10,7 +10,7 @@ from gtcheck.errors import EXIT_USAGE, GtcheckError
 
 
 def build_parser() -> argtypes.Parser:
-    from gtcheck import check
+    from gtcheck import check, demo, solve
     from gtcheck.sim.command import add_fault_parser, add_sim_parser
 
     parser = argtypes.Parser(
@@ -22,7 +22,10 @@ def build_parser() -> argtypes.Parser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=argtypes.Parser
     )
+    demo.add_parser(commands)
     check.add_parser(commands)
+    solve.add_solve_parser(commands)
+    solve.add_cleanup_parser(commands)
     check.add_rubric_parser(commands)
     add_sim_parser(commands)
     add_fault_parser(commands)

@@ -55,7 +55,7 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
         "--regions",
         type=argtypes.regions,
         default=DEFAULT_REGIONS,
-        help="comma-separated; the first is the primary (default %(default)s)",
+        help="comma-separated; the first is the primary (default us-east-1,eu-west-1)",
     )
     group.add_argument(
         "--timeout",
@@ -76,7 +76,7 @@ def add_participant_options(parser: argparse.ArgumentParser) -> None:
         "--product-id",
         type=participant,
         default=None,
-        help="the [unique-id] P of the exercise 2 product",
+        help="the [unique-id] P of the exercise 2 product (solve and cleanup: default N)",
     )
 
 
