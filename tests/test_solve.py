@@ -17,6 +17,7 @@ from gtcheck import solve as solve_module
 from gtcheck.aws import Clients, Target
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import ManualClock, SimConfig, Simulator
+from gtcheck.sim.clock import TickingClock
 from gtcheck.sim.config import WORKSHOP_TABLE as TABLE
 from gtcheck.solve import (
     MISTAKES,
@@ -41,22 +42,6 @@ USER_KEY = {"PK": "USER#global-user-ana", "SK": "PROFILE"}
 TYPO_KEY = {"PK": "USER#global-usr-ana", "SK": "PROFILE"}
 PRODUCT_KEY = {"PK": "PRODUCT#eu-product-ana", "SK": "DETAILS"}
 ORDER_KEY = {"PK": "USER#global-user-ana", "SK": "ORDER#conflict-test"}
-
-
-class TickingClock(ManualClock):
-    """A hand-turned clock that also moves 10 us whenever it is read.
-
-    Real time passes between two API calls; a frozen clock makes back-to-back writes in two
-    regions simultaneous, and the simulator then breaks the tie by region name.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._reads = 0
-
-    def now(self) -> float:
-        self._reads += 1
-        return super().now() + self._reads * 1e-5
 
 
 def clients_for(sim: Simulator) -> Clients:

@@ -49,3 +49,19 @@ class ManualClock:
 
     def sleep(self, seconds: float) -> None:
         self.advance(seconds)
+
+
+class TickingClock(ManualClock):
+    """A hand-turned clock that also moves 10 µs whenever it is read.
+
+    Real time passes between two API calls; on a frozen clock back-to-back writes in two
+    regions are simultaneous, and last-writer-wins falls back to its tie-break.
+    """
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        super().__init__(start)
+        self._reads = 0
+
+    def now(self) -> float:
+        self._reads += 1
+        return super().now() + self._reads * 1e-5
