@@ -8,6 +8,7 @@ BatchGetItem per region, one Query per pending index partition), inside the read
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -330,6 +331,33 @@ class World:
         if len(self._history) < len(self.regions):
             return None
         return {record.key for records in self._history.values() for record in records}
+
+    def replication_samples(self) -> dict[str, list[float]]:
+        """Milliseconds each write took to reach each other region, from the streams.
+
+        A write is the same new image showing in several regions' streams; its source is
+        the region that shows it first. AWS stamps records to the second, so these are
+        coarse, but they cost no read capacity and cover every write in the history.
+        """
+        first_seen: dict[tuple[Key, str], dict[str, float]] = {}
+        for region, records in self._history.items():
+            for record in records:
+                if record.image is None:
+                    continue
+                write = (record.key, json.dumps(record.image, sort_keys=True))
+                seen = first_seen.setdefault(write, {})
+                seen[region] = min(seen.get(region, record.written_at), record.written_at)
+        samples: dict[str, list[float]] = {}
+        for seen in first_seen.values():
+            if len(seen) < 2:
+                continue
+            source = min(seen, key=lambda region: (seen[region], region))
+            for region, moment in seen.items():
+                if region != source:
+                    samples.setdefault(f"{source}->{region}", []).append(
+                        round((moment - seen[source]) * 1000, 3)
+                    )
+        return samples
 
     def _open_streams(self) -> None:
         """Read each region's stream history once and keep its tail for arrivals."""

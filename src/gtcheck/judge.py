@@ -63,7 +63,7 @@ def judge_created(
             "key": {"PK": key[0], "SK": key[1]},
             "expected": {name: matcher.describe() for name, matcher in expected.items()},
             "found_in": holders,
-            "item": {name: show(value) for name, value in sorted(copy.items())},
+            "copies": shown_copies(copies),
             "problems": issues,
         }
     )
@@ -104,7 +104,22 @@ def copy_evidence(result: Convergence, source: str) -> dict[str, Any]:
                 "state": "differs",
                 "differences": [d.describe(source, region) for d in result.differences[region]],
             }
-    return {"source": source, "regions": regions, "waited_s": result.waited_s}
+    return {
+        "source": source,
+        "regions": regions,
+        "copies": shown_copies(result.copies),
+        "waited_s": result.waited_s,
+    }
+
+
+def shown_copies(copies: dict[str, Attributes | None]) -> dict[str, dict[str, str] | None]:
+    """Each region's copy with printable, shortened values, for the report."""
+    return {
+        region: None
+        if copy is None
+        else {name: show(value) for name, value in sorted(copy.items())}
+        for region, copy in copies.items()
+    }
 
 
 def replication_hint(what: str, key: Key, source: str, result: Convergence, world: World) -> str:

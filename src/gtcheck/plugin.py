@@ -6,6 +6,7 @@ The grader lives under a StashKey and never on xdist workers.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from gtcheck import aws
+from gtcheck import aws, html_report
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
 from gtcheck.errors import (
@@ -68,6 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-html reads --html
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     if not config.getoption("participant") or hasattr(config, "workerinput"):
@@ -77,6 +79,11 @@ def pytest_configure(config: pytest.Config) -> None:
     except GtcheckError as problem:
         raise pytest.UsageError(str(problem)) from None
     runtime = config.stash.get(RUNTIME_KEY, Runtime())
+    if getattr(config.option, "htmlpath", "missing") is None:  # pytest-html on, no --html
+        config.option.htmlpath = str(
+            report_path(settings.report_dir, settings.participant, ".html")
+        )
+        config.option.self_contained_html = True
     grader = Grader(settings, runtime)
     config.stash[GRADER_KEY] = grader
     config.pluginmanager.register(grader, "gtcheck-grader")
@@ -150,6 +157,7 @@ class Grader:
         self._started = time.monotonic()
         self._world: World | None = None
         self.environment_problem: str | None = None
+        self._nodeids: dict[str, str] = {}
         self.report_file: str | None = None
 
     def report_json_path(self) -> Path:
@@ -182,7 +190,11 @@ class Grader:
             return
         step = item.stash.get(STEP_KEY, None) or Step(spec)
         if report.when == "call" or (report.when == "setup" and not report.passed):
-            self.results[spec.id] = self._verdict(spec, step, report, call)
+            result = self._verdict(spec, step, report, call)
+            self.results[spec.id] = result
+            self._nodeids[item.nodeid] = spec.id
+            if result.status is not Status.PASSED:
+                _attach_html(report, html_report.evidence(result.as_json()))
 
     def _verdict(
         self, spec: StepSpec, step: Step, report: pytest.TestReport, call: pytest.CallInfo[None]
@@ -245,7 +257,44 @@ class Grader:
             + (f"   report: {self.report_file}" if self.report_file else "")
         )
 
+    # ----- pytest-html ---------------------------------------------------------------------
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report: Any) -> None:
+        report.title = f"gtcheck: {self.settings.participant}"  # the template escapes it
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_summary(
+        self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
+    ) -> None:
+        data = self.report()
+        prefix.extend([html_report.header(data), html_report.environment(data)])
+        latency = self.latency_samples()
+        if latency:
+            prefix.append(html_report.latency(latency))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        cells[2:2] = html_report.HEADER_CELLS
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
+        step_id = self._nodeids.get(report.nodeid)
+        result = self.results.get(step_id) if step_id else None
+        if result is None:
+            cells[2:2] = ['<td class="col-step"></td>'] + ["<td></td>"] * 5
+            return
+        cells[2:2] = html_report.cells(result.as_json())
+
     # ----- grading -----------------------------------------------------------------------
+    def latency_samples(self) -> dict[str, list[float]]:
+        """Replication latencies seen in the streams during this run (none without them)."""
+        if self._world is None:
+            return {}
+        try:
+            return self._world.replication_samples()
+        except GtcheckError:
+            return {}
+
     def score(self) -> tuple[int, int]:
         return (
             sum(r.points for r in self.results.values()),
@@ -278,7 +327,7 @@ class Grader:
             "score": score,
             "max_score": maximum,
             "steps": steps,
-        }
+        } | latency_summary(self.latency_samples())
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -339,3 +388,36 @@ def _skip_reason(report: pytest.TestReport) -> str:
 def _failure_text(report: pytest.TestReport) -> str:
     text = report.longreprtext.strip().splitlines()
     return text[-1][:500] if text else "failed"
+
+
+def _attach_html(report: pytest.TestReport, fragment: str) -> None:
+    """Add an HTML extra to a report row when pytest-html is there to show it."""
+    try:
+        from pytest_html import extras
+    except ImportError:  # pragma: no cover - pytest-html is a dependency
+        return
+    report.extras = [*getattr(report, "extras", []), extras.html(fragment)]
+
+
+def latency_summary(samples: dict[str, list[float]]) -> dict[str, Any]:
+    """RUBRIC.md's `replication_latency_ms`, only when something was measured."""
+    if not samples:
+        return {}
+    summary = {}
+    for direction, values in sorted(samples.items()):
+        ordered = sorted(values)
+        summary[direction] = {
+            "samples": len(ordered),
+            "min": ordered[0],
+            "p50": _percentile(ordered, 50),
+            "p95": _percentile(ordered, 95),
+            "max": ordered[-1],
+            "mean": round(sum(ordered) / len(ordered), 3),
+        }
+    return {"replication_latency_ms": summary}
+
+
+def _percentile(ordered: list[float], percent: float) -> float:
+    """Nearest-rank percentile of sorted values."""
+    rank = max(1, math.ceil(percent / 100 * len(ordered)))
+    return ordered[rank - 1]

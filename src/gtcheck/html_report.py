@@ -1,0 +1,229 @@
+"""HTML fragments for the pytest-html report: the header, the environment panel, latency
+histograms and failure evidence. Every value that came from the table or the command
+line is escaped here: participant data is hostile."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+EXERCISES = {
+    1: "Write to primary, read from replica",
+    2: "Write to replica, read from primary",
+    3: "Conflict resolution",
+    4: "Query patterns across regions",
+    5: "Replication timing",
+}
+STYLE = """
+<style>
+.gt-head{font:14px/1.4 system-ui,sans-serif;margin:0 0 1em}
+.gt-head h2{margin:.2em 0}.gt-score{font-size:2em;font-weight:700}
+.gt-bars{display:grid;grid-template-columns:max-content 16em max-content;gap:.3em .8em;
+ align-items:center;margin:.6em 0}
+.gt-bar{background:#e6e6e6;border-radius:3px;height:.9em;overflow:hidden}
+.gt-bar>span{display:block;height:100%;background:#2e8b57}
+.gt-panel{border:1px solid #ccc;border-radius:4px;padding:.5em 1em;margin:.6em 0}
+.gt-panel table,.gt-evidence table{border-collapse:collapse;margin:.3em 0}
+.gt-panel td,.gt-panel th,.gt-evidence td,.gt-evidence th{border:1px solid #ddd;
+ padding:2px 6px;text-align:left;vertical-align:top;font:12px/1.3 ui-monospace,monospace}
+.gt-evidence .gt-diff{background:#fde2e1;font-weight:700}
+.gt-evidence .gt-missing{color:#999;font-style:italic}
+.gt-status-passed{color:#2e8b57}.gt-status-failed{color:#c0392b}
+.gt-status-error{color:#8e44ad}.gt-status-skipped{color:#b9770e}
+.gt-hist text{font:10px sans-serif}
+</style>
+"""
+
+
+def text(value: Any) -> str:
+    """Escape anything for HTML text or an attribute value."""
+    return escape(str(value), quote=True)
+
+
+def header(report: dict[str, Any]) -> str:
+    """Who, where, when, the score, and one progress bar per exercise."""
+    score, maximum = report["score"], report["max_score"]
+    rows = []
+    for exercise, (earned, possible) in sorted(exercise_points(report["steps"]).items()):
+        share = 0 if not possible else round(100 * earned / possible)
+        name = EXERCISES.get(exercise, "")
+        rows.append(
+            f"<div>Exercise {exercise} <small>{text(name)}</small></div>"
+            f'<div class="gt-bar" role="progressbar" aria-valuenow="{share}" '
+            f'aria-valuemin="0" aria-valuemax="100"><span style="width:{share}%"></span></div>'
+            f"<div>{earned} / {possible}</div>"
+        )
+    return (
+        f'{STYLE}<div class="gt-head" id="gtcheck-summary">'
+        f'<h2>Participant: <span id="gt-participant">{text(report["participant"])}</span></h2>'
+        f"<div>Table <b>{text(report['table'])}</b> in "
+        f"{text(', '.join(report['regions']))} &middot; checked {text(report['started_at'])} "
+        f"in {report['duration_s']:.1f} s</div>"
+        f'<div class="gt-score" id="gt-score">{score} / {maximum}</div>'
+        f'<div class="gt-bars">{"".join(rows)}</div></div>'
+    )
+
+
+def exercise_points(steps: Iterable[dict[str, Any]]) -> dict[int, tuple[int, int]]:
+    """Points earned and possible per exercise (exercises with points only)."""
+    totals: dict[int, tuple[int, int]] = {}
+    for step in steps:
+        if step["max_points"]:
+            earned, possible = totals.get(step["exercise"], (0, 0))
+            totals[step["exercise"]] = (earned + step["points"], possible + step["max_points"])
+    return totals
+
+
+def environment(report: dict[str, Any]) -> str:
+    """Replicas, indexes, streams and CloudWatch latency, as the env and mon steps saw them."""
+    steps = {step["id"]: step for step in report["steps"]}
+    rows = []
+    for step_id, label in (
+        ("env.table", "Table"),
+        ("env.replicas", "Replicas"),
+        ("env.indexes", "Indexes"),
+        ("env.streams", "Streams"),
+        ("mon.replication_latency", "CloudWatch ReplicationLatency"),
+    ):
+        step = steps.get(step_id)
+        if step is None:
+            continue
+        details = "; ".join(
+            f"{region}: {_flat(value)}" for region, value in step["evidence"].items()
+        )
+        rows.append(
+            f"<tr><th>{text(label)}</th>"
+            f'<td class="gt-status-{text(step["status"])}">{text(step["status"])}</td>'
+            f"<td>{text(details or step['hint'] or '')}</td></tr>"
+        )
+    return (
+        f'<div class="gt-panel" id="gt-environment"><h3>Environment</h3>'
+        f"<table>{''.join(rows)}</table></div>"
+    )
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_flat(v) for v in value)
+    return str(value)
+
+
+def latency(samples: dict[str, list[float]]) -> str:
+    """One inline SVG histogram per replication direction; nothing is fetched."""
+    if not samples:
+        return ""
+    charts = []
+    for direction, values in sorted(samples.items()):
+        if values:
+            charts.append(
+                f"<div><b>{text(direction)}</b> ({len(values)} writes){histogram(values)}</div>"
+            )
+    return (
+        '<div class="gt-panel" id="gt-latency"><h3>Replication latency</h3>'
+        "<small>From the streams' timestamps (DynamoDB rounds them to the second).</small>"
+        f"{''.join(charts)}</div>"
+    )
+
+
+def histogram(values: list[float], bins: int = 10, width: int = 320, height: int = 90) -> str:
+    """An SVG bar chart of `values` (milliseconds)."""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    counts = [0] * bins
+    for value in values:
+        counts[min(bins - 1, int((value - low) / span * bins))] += 1
+    tallest = max(counts)
+    bar = width / bins
+    bars = "".join(
+        f'<rect x="{i * bar:.1f}" y="{height - 15 - (c / tallest) * (height - 25):.1f}" '
+        f'width="{bar - 2:.1f}" height="{(c / tallest) * (height - 25):.1f}" fill="#4682b4">'
+        f"<title>{c}</title></rect>"
+        for i, c in enumerate(counts)
+    )
+    return (
+        f'<svg class="gt-hist" width="{width}" height="{height}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg">{bars}'
+        f'<text x="0" y="{height - 2}">{low:.0f} ms</text>'
+        f'<text x="{width}" y="{height - 2}" text-anchor="end">{high:.0f} ms</text></svg>'
+    )
+
+
+def cells(step: dict[str, Any]) -> list[str]:
+    """The rubric columns of one row: step, exercise, points, status, waited, hint."""
+    return [
+        f'<td class="col-step">{text(step["id"])}</td>',
+        f'<td class="col-exercise">{step["exercise"]}</td>',
+        f'<td class="col-points">{step["points"]} / {step["max_points"]}</td>',
+        f'<td class="col-status gt-status-{text(step["status"])}">{text(step["status"])}</td>',
+        f'<td class="col-waited">{step["waited_s"]:.1f} s</td>',
+        f'<td class="col-hint">{text(step["hint"] or "")}</td>',
+    ]
+
+
+HEADER_CELLS = [
+    '<th class="sortable" data-column-type="step">Step</th>',
+    '<th class="sortable" data-column-type="exercise">Exercise</th>',
+    '<th data-column-type="points">Points</th>',
+    '<th class="sortable" data-column-type="status">Status</th>',
+    '<th data-column-type="waited">Waited</th>',
+    '<th data-column-type="hint">Hint</th>',
+]
+
+
+def evidence(step: dict[str, Any]) -> str:
+    """For a step that did not pass: what was expected against what each region holds."""
+    found = step["evidence"]
+    parts = [f'<div class="gt-evidence"><b>{text(step["title"])}</b>']
+    if step["hint"]:
+        parts.append(f"<p>{text(step['hint'])}</p>")
+    copies = found.get("copies")
+    if isinstance(copies, dict) and copies:
+        parts.append(_copies_table(found.get("expected", {}), copies, found.get("problems", [])))
+    regions = found.get("regions")
+    if isinstance(regions, dict) and regions:
+        rows = "".join(
+            f"<tr><th>{text(region)}</th><td>{text(state.get('state', ''))}</td>"
+            f"<td>{text(_converged(state))}</td></tr>"
+            for region, state in regions.items()
+        )
+        parts.append(f"<table><tr><th>Region</th><th>Copy</th><th>When</th></tr>{rows}</table>")
+    other = {
+        k: v for k, v in found.items() if k not in ("copies", "expected", "problems", "regions")
+    }
+    if other:
+        parts.append(f"<p><small>{text(_flat(other))}</small></p>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _converged(state: dict[str, Any]) -> str:
+    if "matched_at_s" in state:
+        return f"identical {state['matched_at_s']:.1f} s into the run"
+    if state.get("differences"):
+        return "; ".join(state["differences"])
+    return "not there yet"
+
+
+def _copies_table(expected: dict[str, str], copies: dict[str, Any], problems: list[str]) -> str:
+    regions = list(copies)
+    names = sorted(set(expected) | {n for c in copies.values() if c for n in c})
+    wrong = {p.split(" ", 1)[0] for p in problems}
+    head = "".join(f"<th>{text(r)}</th>" for r in regions)
+    rows = []
+    for name in names:
+        cells_ = [f"<th>{text(name)}</th><td>{text(expected.get(name, ''))}</td>"]
+        values = [(copies[r] or {}).get(name) if copies[r] is not None else None for r in regions]
+        differs = len({v for v in values}) > 1
+        for region, value in zip(regions, values, strict=True):
+            if copies[region] is None:
+                cells_.append('<td class="gt-missing">no item</td>')
+                continue
+            marked = name in wrong or differs
+            css = ' class="gt-diff"' if marked else ""
+            shown = "(absent)" if value is None else value
+            cells_.append(f"<td{css}>{text(shown)}</td>")
+        rows.append(f"<tr>{''.join(cells_)}</tr>")
+    return f"<table><tr><th>Attribute</th><th>Expected</th>{head}</tr>{''.join(rows)}</table>"
