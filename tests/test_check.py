@@ -330,3 +330,46 @@ def test_reports_are_named_safely(sim: Simulator, tmp_path: Path) -> None:
     assert report["participant"] == "../escape"
     assert {p.parent for p in reports.iterdir()} == {reports}
     assert not (tmp_path / "escape.json").exists()
+
+
+def test_watch_stops_by_itself_once_every_step_passes() -> None:
+    """--watch re-runs on its interval (time injected) and stops at the first full pass."""
+    import argparse
+
+    from gtcheck.check import watch
+
+    codes = iter([1, 1, 0, 1])
+    slept: list[float] = []
+    result = watch(
+        argparse.Namespace(every=10.0), lambda: next(codes), sleep=slept.append, redraw=lambda: None
+    )
+    assert result == 0
+    assert slept == [10.0, 10.0]
+
+
+def test_watch_sees_the_participant_finish(sim: Simulator, tmp_path: Path) -> None:
+    """A participant finishing mid-watch: the watch ends with exit 0 on its own."""
+    import argparse
+
+    from gtcheck.check import watch
+
+    runs: list[int] = []
+
+    def check_once() -> int:
+        code, _ = grade(sim, "ana", tmp_path, timeout=5)
+        runs.append(code)
+        return code
+
+    def participant_works(seconds: float) -> None:
+        write_workshop(sim, "ana")
+        sim.advance(seconds)
+
+    code = watch(
+        argparse.Namespace(every=10.0),
+        check_once,
+        sleep=participant_works,
+        redraw=lambda: None,
+        max_rounds=5,
+    )
+    assert code == 0
+    assert runs == [1, 0]

@@ -6,13 +6,15 @@ import argparse
 import io
 import json
 import sys
+import time
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gtcheck import plugin
+from gtcheck import argtypes, plugin
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
 from gtcheck.options import add_participant_options, add_target_options
@@ -103,7 +105,61 @@ def add_parser(subparsers: Any) -> None:
         default=Path("reports"),
         help="where N.json is written (default reports/)",
     )
-    parser.set_defaults(run=lambda args: run(args)[0])
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="check again and again until every graded step passes (Ctrl-C stops)",
+    )
+    parser.add_argument(
+        "--every",
+        type=argtypes.seconds,
+        default=10.0,
+        help="seconds between checks with --watch (default 10)",
+    )
+    parser.set_defaults(run=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    if args.watch:
+        return watch(args, lambda: run(args)[0])
+    return run(args)[0]
+
+
+def watch(
+    args: argparse.Namespace,
+    check_once: Callable[[], int],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    redraw: Callable[[], None] | None = None,
+    max_rounds: int | None = None,
+) -> int:
+    """Re-run the check until every graded step passes, redrawing in place on a terminal.
+
+    Returns the last check's exit code; Ctrl-C stops watching and returns it too.
+    """
+    clear = redraw or (_clear_screen if sys.stdout.isatty() else lambda: None)
+    code = EXIT_USAGE
+    rounds = 0
+    try:
+        while True:
+            clear()
+            code = check_once()
+            rounds += 1
+            if code in (EXIT_OK, EXIT_USAGE) or (max_rounds and rounds >= max_rounds):
+                return code
+            print(
+                f"gtcheck check --watch: not all steps pass yet; checking again in "
+                f"{args.every:g} s (Ctrl-C stops)",
+                flush=True,
+            )
+            sleep(args.every)
+    except KeyboardInterrupt:
+        print("\ngtcheck check --watch: stopped", file=sys.stderr)
+        return code
+
+
+def _clear_screen() -> None:
+    print("\x1b[H\x1b[2J", end="", flush=True)
 
 
 class _Collector:

@@ -89,6 +89,8 @@ class World:
         self._history: dict[str, list[streams.StreamRecord]] = {}
         self._table_reads_due = False
         self._last_table_read = self.started
+        # Told what is pending and for how long while waiting; ("", -1) when a wait ends.
+        self.on_wait: Callable[[str, float], None] | None = None
 
     # ----- time ------------------------------------------------------------------------
     def elapsed(self) -> float:
@@ -404,13 +406,32 @@ class World:
 
     # ----- waiting ---------------------------------------------------------------------
     def _wait(self, done: Callable[[], bool]) -> None:
-        while not done():
-            if self._monotonic() >= self.deadline:
-                return
-            self._refresh()
-            if done():
-                return
-            self._sleep(min(self.poll_seconds, self.remaining()) or self.poll_seconds)
+        started = self._monotonic()
+        try:
+            while not done():
+                if self._monotonic() >= self.deadline:
+                    return
+                self._refresh()
+                if done():
+                    return
+                if self.on_wait is not None:
+                    self.on_wait(self.pending_summary(), self._monotonic() - started)
+                self._sleep(min(self.poll_seconds, self.remaining()) or self.poll_seconds)
+        finally:
+            if self.on_wait is not None:
+                self.on_wait("", -1.0)
+
+    def pending_summary(self) -> str:
+        """What is still pending, in a few words: `PK / SK in region, ...`."""
+        parts = []
+        for key in self._watched:
+            copies = dict(zip(self.regions, self._copies_cached(key), strict=True))
+            if key in self._read_keys and not _agree(copies.values()):
+                behind = [r for r, c in copies.items() if c is None] or list(copies)
+                parts.append(f"{key[0]} / {key[1]} in {', '.join(behind)}")
+        for region, index, partition in self._pending_index():
+            parts.append(f"{index} {partition} in {region}")
+        return "; ".join(parts)
 
     def _refresh(self) -> None:
         """Bring everything still pending up to date, as the budget allows right now.

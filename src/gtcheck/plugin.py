@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -158,6 +158,8 @@ class Grader:
         self._world: World | None = None
         self.environment_problem: str | None = None
         self._nodeids: dict[str, str] = {}
+        self._current = ""
+        self.live: Callable[[str], None] | None = None
         self.report_file: str | None = None
 
     def report_json_path(self) -> Path:
@@ -165,17 +167,37 @@ class Grader:
 
     def world(self) -> World:
         if self._world is None:
-            clients = aws.Clients(self.settings.target, self.runtime.session, read_only=True)
-            self._world = World(
-                clients,
-                timeout=self.settings.timeout,
-                monotonic=self.runtime.monotonic or time.monotonic,
-                sleep=self.runtime.sleep or time.sleep,
-                budget_fraction=self.settings.budget_fraction,
-            )
+            self._world = self._make_world()
+            self._world.on_wait = self._show_wait
         return self._world
 
+    def _make_world(self) -> World:
+        clients = aws.Clients(self.settings.target, self.runtime.session, read_only=True)
+        return World(
+            clients,
+            timeout=self.settings.timeout,
+            monotonic=self.runtime.monotonic or time.monotonic,
+            sleep=self.runtime.sleep or time.sleep,
+            budget_fraction=self.settings.budget_fraction,
+        )
+
+    def _show_wait(self, pending: str, seconds: float) -> None:
+        """A live line while a step waits on replication (terminals only, never a log)."""
+        if self.live is not None:
+            line = f"waiting for {self._current} {seconds:4.1f} s: {pending}" if pending else ""
+            self.live(line)
+
     # ----- pytest hooks ----------------------------------------------------------------
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self.live = live_line(session.config)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
+        spec = spec_of(item)
+        self._current = spec.id if spec else item.name
+        yield
+
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         self.specs = [spec for spec in (spec_of(item) for item in items) if spec is not None]
 
@@ -421,3 +443,19 @@ def _percentile(ordered: list[float], percent: float) -> float:
     """Nearest-rank percentile of sorted values."""
     rank = max(1, math.ceil(percent / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+def live_line(config: pytest.Config) -> Callable[[str], None] | None:
+    """A writer that redraws one terminal line in place, or None when not on a terminal."""
+    writer = config.get_terminal_writer()
+    capture = config.pluginmanager.getplugin("capturemanager")
+    if not writer.hasmarkup:  # a terminal that understands redrawing a line
+        return None
+
+    def show(line: str) -> None:
+        width = max(20, writer.fullwidth - 1)
+        text = line[:width]
+        with capture.global_and_fixture_disabled():
+            writer.write("\r" + text + "\x1b[K", flush=True)
+
+    return show
