@@ -26,6 +26,7 @@ from gtcheck.errors import (
     EnvironmentProblem,
     GtcheckError,
 )
+from gtcheck.redact import Redaction, credential_values
 from gtcheck.report import SCHEMA, report_path, write_json
 from gtcheck.rubric import MARKER_HELP, Status, StepSpec, spec_of
 
@@ -85,6 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
         config.option.self_contained_html = True
     grader = Grader(settings, runtime)
+    grader.redaction = Redaction(credential_values(runtime.session)).install()
     config.stash[GRADER_KEY] = grader
     config.pluginmanager.register(grader, "gtcheck-grader")
 
@@ -92,6 +94,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     grader = config.stash.get(GRADER_KEY, None)
     if grader is not None:
+        grader.redaction.remove()
         del config.stash[GRADER_KEY]
         config.pluginmanager.unregister(grader)
 
@@ -159,6 +162,7 @@ class Grader:
         self.environment_problem: str | None = None
         self._nodeids: dict[str, str] = {}
         self._current = ""
+        self.redaction = Redaction([])
         self.live: Callable[[str], None] | None = None
         self.report_file: str | None = None
 
