@@ -9,7 +9,7 @@ from typing import Any
 
 from gtcheck import check, templates
 from gtcheck.config import Runtime
-from gtcheck.sim import Simulator
+from gtcheck.sim import ManualClock, Simulator
 
 TABLE = "demo-ecommerce-freetier"
 
@@ -49,7 +49,7 @@ def write_workshop(sim: Simulator, participant: str, *, settle: bool = True) -> 
     values = placeholders(participant)
 
     def pause() -> None:
-        if settle:
+        if settle and isinstance(sim.clock, ManualClock):
             sim.advance(sim.config.lag + sim.config.jitter + 0.5)
 
     put(sim, primary, templates.render(templates.load(templates.USER), values))
@@ -61,7 +61,8 @@ def write_workshop(sim: Simulator, participant: str, *, settle: bool = True) -> 
     pause()
     key = {"PK": order["PK"], "SK": order["SK"]}
     update(sim, primary, key, templates.load(templates.ORDER_UPDATE_US))
-    sim.advance(0.5)  # the partner's update, inside the replication window: a conflict
+    if isinstance(sim.clock, ManualClock):
+        sim.advance(0.5)  # the partner's update, inside the replication window: a conflict
     update(sim, replica, key, templates.load(templates.ORDER_UPDATE_EU))
     pause()
     put(sim, primary, templates.render(templates.load(templates.TIMING), values))

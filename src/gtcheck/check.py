@@ -67,6 +67,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["--endpoint-url", args.endpoint_url]
     if args.profile:
         argv += ["--profile", args.profile]
+    if getattr(args, "no_html", False):
+        argv += ["-p", "no:html"]
     return argv
 
 
