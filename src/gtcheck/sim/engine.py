@@ -29,6 +29,11 @@ from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
 from gtcheck.sim.requestlog import RequestLog
 
 
+def _plain_key(item: Any) -> Hashable:
+    """An item's key as plain values, e.g. ("USER#global-user-ana", "PROFILE")."""
+    return (item.hash_key.value, item.range_key.value if item.range_key else None)
+
+
 def _item_key(item: Any) -> Hashable:
     """A plain hashable identity for a moto item's primary key."""
     hk, rk = item.hash_key, item.range_key
@@ -58,9 +63,12 @@ class Simulator:
         self._queue = DeliveryQueue()
         self._replicas: dict[str, list[str]] = {}
         self._applying = False
+        self._last_insert: tuple[Any, Change] | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.delivered = 0
+        # When each item's latest write was applied, per region: (region, table, key) -> time.
+        self.applied_at: dict[tuple[str, str, Hashable], float] = {}
         moto_api_backend.reset()
         self._moto = DomainDispatcherApplication(create_backend_app)
         self.app = Gateway(self, self._moto)
@@ -78,10 +86,16 @@ class Simulator:
         return inprocess.client(self.app, service, region, config)
 
     def advance(self, seconds: float) -> None:
-        """Move an injected clock forward and deliver what became due."""
+        """Move an injected clock forward and deliver what became due, each at its due time."""
         if not isinstance(self.clock, ManualClock):
             raise TypeError("advance() needs a Simulator built with a ManualClock")
-        self.clock.advance(seconds)
+        end = self.clock.now() + seconds
+        # Stop at each due time on the way, so latencies do not depend on the step size.
+        while (due := self._queue.next_due(self.faults.is_paused)) is not None and due < end:
+            self.clock.advance(max(0.0, due - self.clock.now()))
+            if self.clock.now() < due:
+                break  # float rounding: never spin
+        self.clock.advance(end - self.clock.now())
 
     # ----- replica group -----------------------------------------------------------------
     def replicas(self, table: str) -> list[str]:
@@ -161,6 +175,8 @@ class Simulator:
 
     def apply_fault_request(self, request: dict[str, Any]) -> None:
         """The control API's fault changes: pause/resume `A>B` lists, lag, jitter, throttle."""
+        if not isinstance(request, dict):
+            raise UsageError('a fault request is a JSON object, e.g. {"lag": 2.5}')
         for text in request.get("pause", []):
             self.pause(*_direction(text))
         for text in request.get("resume", []):
@@ -233,12 +249,21 @@ class Simulator:
         """A client's write landed in `region`: version it and send it to the other replicas."""
         if self._applying:
             return  # a replicated write: never echoed back
+        last_insert, self._last_insert = self._last_insert, None
+        if old is None and last_insert is not None and last_insert[0] is new:
+            # moto's UpdateItem on a new key inserts a keys-only placeholder, then reports the
+            # update as a second INSERT of the same item: one write, so one change.
+            last_insert[1].image.update(copy.deepcopy(new.to_json()["Attributes"]))
+            return
         item = new if new is not None else old
         key = _item_key(item)
         now = self.clock.now()
+        self.applied_at[(region, table, _plain_key(item))] = now
         version = self._book.stamp_local(region, (table, key), now, deleted=new is None)
         image = copy.deepcopy(new.to_json()["Attributes"]) if new is not None else None
         change = Change(table, (key, item.hash_key, item.range_key), image, version, region, now)
+        if old is None and new is not None:
+            self._last_insert = (new, change)
         with self._wake:
             for target in self._replicas.get(table, []):
                 if target != region:
@@ -260,6 +285,8 @@ class Simulator:
                     table.put_item(copy.deepcopy(change.image))
             finally:
                 self._applying = False
+            plain_key = (hash_key.value, range_key.value if range_key else None)
+            self.applied_at[(delivery.target, change.table, plain_key)] = self.clock.now()
         now = self.clock.now()
         self.delivered += 1
         publish_latency(
