@@ -664,3 +664,31 @@ def test_global_table_description_matches_the_service_model(sim):
     )["TableDescription"]
     assert sorted(r["RegionName"] for r in updated["Replicas"]) == [AP, EU]
     _assert_members(updated, table_description, "UpdateTable.TableDescription")
+
+
+def test_cancelled_transaction_replicates_nothing_and_the_stream_goes_on(sim):
+    """A TransactWriteItems whose condition fails writes nothing anywhere; later writes
+    still replicate and still reach the source region's stream."""
+    us, eu = clients(sim, "us-east-1", "eu-west-1")
+    (us_streams,) = clients(sim, "us-east-1", service="dynamodbstreams")
+    us.put_item(TableName=TABLE, Item=key("before"))
+    with pytest.raises(ClientError) as info:
+        us.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": key("cancelled")}},
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": key("absent"),
+                        "ConditionExpression": "attribute_exists(PK)",
+                    }
+                },
+            ]
+        )
+    assert error_code(info) == "TransactionCanceledException"
+    us.put_item(TableName=TABLE, Item=key("after"))
+    sim.advance(2)
+    assert sorted(i["PK"]["S"] for i in scan(eu)) == ["after", "before"]
+    assert get(us, "cancelled") is None
+    written = [image["PK"]["S"] for _, image in stream_images(us, us_streams)]
+    assert written == ["before", "after"]

@@ -23,7 +23,7 @@ from gtcheck.sim.clock import Clock, ManualClock, SystemClock
 from gtcheck.sim.config import SimConfig, TableSetup, known_regions
 from gtcheck.sim.faults import Direction, Faults
 from gtcheck.sim.gateway import Gateway
-from gtcheck.sim.lww import VersionBook
+from gtcheck.sim.lww import Version, VersionBook
 from gtcheck.sim.metrics import publish_latency
 from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
 from gtcheck.sim.requestlog import RequestLog
@@ -64,6 +64,7 @@ class Simulator:
         self._replicas: dict[str, list[str]] = {}
         self._applying = False
         self._last_insert: tuple[Any, Change] | None = None
+        self._transaction: list[tuple[str, Change, Version | None]] | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.delivered = 0
@@ -259,11 +260,36 @@ class Simulator:
         key = _item_key(item)
         now = self.clock.now()
         self.applied_at[(region, table, _plain_key(item))] = now
+        previous = self._book.held(region, (table, key))
         version = self._book.stamp_local(region, (table, key), now, deleted=new is None)
         image = copy.deepcopy(new.to_json()["Attributes"]) if new is not None else None
         change = Change(table, (key, item.hash_key, item.range_key), image, version, region, now)
         if old is None and new is not None:
             self._last_insert = (new, change)
+        if self._transaction is not None:
+            self._transaction.append((region, change, previous))
+        else:
+            self._send(region, change)
+
+    def begin_transaction(self) -> None:
+        """Hold the writes of a TransactWriteItems until it is known to have committed."""
+        self._transaction = []
+
+    def end_transaction(self, committed: bool) -> None:
+        """Send a committed transaction's writes; forget a cancelled one's (moto rolled the
+        table back, so its versions are rolled back too)."""
+        held, self._transaction = self._transaction or [], None
+        if committed:
+            for region, change, _ in held:
+                self._send(region, change)
+            return
+        for region, change, previous in reversed(held):
+            self._book.restore(region, (change.table, change.key[0]), previous)  # type: ignore[index]
+
+    def _send(self, region: str, change: Change) -> None:
+        """Queue a change for every other replica, after lag +- jitter."""
+        now = change.written_at
+        table = change.table
         with self._wake:
             for target in self._replicas.get(table, []):
                 if target != region:
@@ -322,9 +348,11 @@ class Simulator:
     def _tap(self, region: str, table_name: str) -> None:
         table = self._moto_table(region, table_name)
         shard = getattr(table, "stream_shard", None)
-        if shard is None or getattr(shard, "gtcheck_tapped", False):
+        # The mark holds the shard's id: moto restores a table from a deep copy when a
+        # transaction is cancelled, and the copy (a new shard) must be tapped afresh.
+        if shard is None or getattr(shard, "gtcheck_tapped", None) == id(shard):
             return
-        original = shard.add
+        original = type(shard).add.__get__(shard)
 
         def add(old: Any, new: Any) -> None:
             original(old, new)
@@ -333,7 +361,7 @@ class Simulator:
             self._on_stream_record(region, table_name, old, new)
 
         shard.add = add
-        shard.gtcheck_tapped = True
+        shard.gtcheck_tapped = id(shard)
 
     def _create_workshop_table(self) -> None:
         setup = self.config.setup

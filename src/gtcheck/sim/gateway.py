@@ -83,12 +83,27 @@ class Gateway:
                 return error_response("ProvisionedThroughputExceededException", THROTTLED_MESSAGE)
             if operation == "UpdateTable":
                 return self._update_table(environ, body, region)
+            if operation == "TransactWriteItems":
+                return self._transact(environ, body)
             response = self._forward(environ, body)
             if operation == "DescribeTable" and response.status == 200:
                 return self._with_replicas(response, "Table", region)
             if operation == "DeleteTable" and response.status == 200:
                 sim.forget_replica(json.loads(body)["TableName"], region)
             return response
+
+    def _transact(self, environ: dict[str, Any], body: bytes) -> wsgi.WsgiResponse:
+        """A transaction replicates only if it committed; moto rolls a cancelled one back
+        by restoring the table from a copy, whose stream must be tapped afresh."""
+        self._sim.begin_transaction()
+        committed = False
+        try:
+            response = self._forward(environ, body)
+            committed = response.status == 200
+        finally:
+            self._sim.end_transaction(committed)
+            self._sim.tap_tables()
+        return response
 
     def _forward(self, environ: dict[str, Any], body: bytes) -> wsgi.WsgiResponse:
         headers = [

@@ -52,6 +52,14 @@ class VersionBook:
         self._held.setdefault(region, {})[key] = version
         return True
 
+    def restore(self, region: str, key: ItemKey, version: Version | None) -> None:
+        """Put back what `region` held before a write that did not happen after all."""
+        held = self._held.setdefault(region, {})
+        if version is None:
+            held.pop(key, None)
+        else:
+            held[key] = version
+
     def copy_region(self, source: str, target: str, table: str) -> None:
         """A new replica starts with the versions of the region it was copied from."""
         copied = {key: v for key, v in self._held.get(source, {}).items() if key[0] == table}
