@@ -446,3 +446,15 @@ def test_control_api_unknown_endpoint_is_404(sim):
         response = control(sim, method, path)
         assert response.status == 404
         assert "error" in response.json()
+
+
+def test_a_fault_request_is_applied_whole_or_not_at_all(sim):
+    """A request with one bad value changes nothing, not even its valid parts."""
+    response = wsgi.call(
+        sim.app, "POST", "http://localhost/_gtcheck/faults",
+        [("Content-Type", "application/json")],
+        json.dumps({"pause": ["us-east-1>eu-west-1"], "lag": -1}).encode(),
+    )  # fmt: skip
+    assert response.status == 400
+    assert sim.state()["faults"]["paused"] == []
+    assert sim.state()["faults"]["lag"] == 1.0

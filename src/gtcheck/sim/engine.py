@@ -20,7 +20,13 @@ from typing import Any
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import inprocess, workshop_table, wsgi
 from gtcheck.sim.clock import Clock, ManualClock, SystemClock
-from gtcheck.sim.config import SimConfig, TableSetup, known_regions
+from gtcheck.sim.config import (
+    SimConfig,
+    TableSetup,
+    known_regions,
+    validate_fraction,
+    validate_lag,
+)
 from gtcheck.sim.faults import Direction, Faults
 from gtcheck.sim.gateway import Gateway
 from gtcheck.sim.lww import Version, VersionBook
@@ -178,16 +184,24 @@ class Simulator:
         """The control API's fault changes: pause/resume `A>B` lists, lag, jitter, throttle."""
         if not isinstance(request, dict):
             raise UsageError('a fault request is a JSON object, e.g. {"lag": 2.5}')
-        for text in request.get("pause", []):
-            self.pause(*_direction(text))
-        for text in request.get("resume", []):
-            self.resume(*_direction(text))
-        if "lag" in request or "jitter" in request:
-            lag = float(request.get("lag", self.faults.lag))
-            jitter = request.get("jitter")
-            self.set_lag(lag, None if jitter is None else float(jitter))
-        if "throttle" in request:
-            self.set_throttle(float(request["throttle"]))
+        # Validate everything first: a request is applied whole or not at all.
+        pauses = [_direction(text) for text in request.get("pause", [])]
+        resumes = [_direction(text) for text in request.get("resume", [])]
+        for direction in pauses + resumes:
+            self._check_direction(*direction)
+        lag = validate_lag("lag", float(request.get("lag", self.faults.lag)))
+        jitter = request.get("jitter")
+        jitter = None if jitter is None else validate_lag("jitter", float(jitter))
+        throttle = request.get("throttle")
+        throttle = None if throttle is None else validate_fraction("throttle", float(throttle))
+        for direction in pauses:
+            self.pause(*direction)
+        for direction in resumes:
+            self.resume(*direction)
+        if "lag" in request or jitter is not None:
+            self.set_lag(lag, jitter)
+        if throttle is not None:
+            self.set_throttle(throttle)
 
     def state(self) -> dict[str, Any]:
         """What a running simulator reports about itself (the control API's answer)."""
