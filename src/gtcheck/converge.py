@@ -1,14 +1,20 @@
 """The polling engine: read the world once, then re-read only what is still pending.
 
 Every step of a run waits through one `World`, which shares one deadline, so a run is
-bounded by one replication timeout plus overhead, never one timeout per step. While any
-step waits, every key and index entry still pending is refreshed in batches (one
-BatchGetItem per region, one Query per pending index partition), inside the read budget.
+bounded by one replication timeout plus overhead, never one timeout per step.
+
+Reads, cheapest first: a small workshop table is read whole with one Scan per region
+(every item a step may need, the participant's near misses included); a larger one by
+BatchGetItem of the keys the steps name. While a step waits, each region still missing
+something is re-read in one BatchGetItem of just its pending keys, and an index only
+where its item has arrived, every `poll_seconds`, inside the read budget. Reads are
+charged as DynamoDB bills them.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -24,11 +30,12 @@ from gtcheck.errors import EnvironmentProblem
 from gtcheck.items import AttributeDiff, Attributes, Key, diff, identical, key_attributes, key_of
 
 BATCH_GET_LIMIT = 100
-DEFAULT_POLL_SECONDS = 0.25
+DEFAULT_POLL_SECONDS = 0.5
 SCAN_PAGE = 200
 SCAN_LIMIT = 2000
+SCAN_FIRST_BYTES = 256 * 1024  # a table this small is cheaper to scan than to look up
+READ_UNIT_BYTES = 4096
 RETRY_ATTEMPTS = 8
-SAFETY_REREAD_SECONDS = 5.0
 
 
 @dataclass
@@ -81,14 +88,12 @@ class World:
         self._items: dict[tuple[str, Key], Attributes | None] = {}
         self._read_keys: set[Key] = set()
         self._watched: list[Key] = []
+        self._alone_at_first: dict[Key, str] = {}
         self._matched_at: dict[tuple[str, Key], float] = {}
         self._index: dict[tuple[str, str, str], set[Key]] = {}
         self._index_watches: set[tuple[str, str, Key]] = set()
         self._scans: dict[str, list[Attributes]] = {}
-        self._streams: dict[str, streams.RegionStream | None] | None = None
-        self._history: dict[str, list[streams.StreamRecord]] = {}
-        self._table_reads_due = False
-        self._last_table_read = self.started
+        self._history: dict[str, list[streams.StreamRecord]] | None = None
         # Told what is pending and for how long while waiting; ("", -1) when a wait ends.
         self.on_wait: Callable[[str, float], None] | None = None
 
@@ -127,9 +132,16 @@ class World:
                 region, index["IndexName"], rcu(index.get("ProvisionedThroughput"))
             )
 
+    def _small(self, region: str) -> bool:
+        """Is the table in `region` small enough that one Scan beats looking keys up?"""
+        table = self.describe(region)
+        return (table.get("TableSizeBytes") or 0) <= SCAN_FIRST_BYTES and (
+            table.get("ItemCount") or 0
+        ) <= SCAN_LIMIT
+
     # ----- items -----------------------------------------------------------------------
     def watch(self, *keys: Key) -> None:
-        """Keys to read in every region with the next batch, and to keep fresh while pending."""
+        """Keys to read in every region with the next read, and to keep fresh while pending."""
         for key in keys:
             if key not in self._watched:
                 self._watched.append(key)
@@ -138,12 +150,21 @@ class World:
         return self.copies(key)[region]
 
     def copies(self, key: Key) -> dict[str, Attributes | None]:
-        """The copy each region holds, read in one batch with every other unread key."""
+        """The copy each region holds, read together with every other unread key."""
         self.watch(key)
         unread = [k for k in self._watched if k not in self._read_keys]
         if unread:
             for region in self.regions:
-                self._batch_get(region, unread, wait_for_budget=True)
+                if region in self._scans:
+                    continue  # a whole-table read already answered for this region
+                if self._small(region):
+                    self.scan(region)
+                else:
+                    self._batch_get(region, unread, wait_for_budget=True)
+            for fresh in unread:
+                holders = [r for r in self.regions if self._items.get((r, fresh)) is not None]
+                if len(holders) == 1:
+                    self._alone_at_first[fresh] = holders[0]
             self._read_keys.update(unread)
         return {region: self._items.get((region, key)) for region in self.regions}
 
@@ -177,13 +198,20 @@ class World:
         return result
 
     def _pending_keys(self) -> dict[str, list[Key]]:
-        """Keys whose regions disagree (and exist somewhere): re-read them everywhere."""
-        pending = [
-            key
-            for key in self._watched
-            if key in self._read_keys and not _agree(self._copies_cached(key))
-        ]
-        return {region: list(pending) for region in self.regions} if pending else {}
+        """Per region, the keys to re-read there: where a copy is missing while the others
+        agree, only the regions missing it; where copies differ, every region."""
+        pending: dict[str, list[Key]] = {}
+        for key in self._watched:
+            if key not in self._read_keys:
+                continue
+            copies = dict(zip(self.regions, self._copies_cached(key), strict=True))
+            if _agree(copies.values()):
+                continue
+            present = [copy for copy in copies.values() if copy is not None]
+            behind = [r for r, c in copies.items() if c is None] if _agree(present) else []
+            for region in behind or self.regions:
+                pending.setdefault(region, []).append(key)
+        return pending
 
     def _copies_cached(self, key: Key) -> list[Attributes | None]:
         return [self._items.get((region, key)) for region in self.regions]
@@ -192,30 +220,30 @@ class World:
         """Read `keys` in `region` with BatchGetItem; False if the budget says not now."""
         for start in range(0, len(keys), BATCH_GET_LIMIT):
             chunk = keys[start : start + BATCH_GET_LIMIT]
-            cost = EVENTUAL_READ_RCU * len(chunk)
-            if not self._afford(region, self.table, cost, wait=wait_for_budget):
+            if not self._afford(
+                region, self.table, EVENTUAL_READ_RCU * len(chunk), wait=wait_for_budget
+            ):
                 return False
             request = {self.table: {"Keys": [key_attributes(k) for k in chunk]}}
             found: dict[Key, Attributes] = {}
-            consumed = 0.0
             for _ in range(RETRY_ATTEMPTS):
                 response = self._call(
-                    self.clients.dynamodb(region).batch_get_item,
-                    RequestItems=request,
-                    ReturnConsumedCapacity="TOTAL",
+                    self.clients.dynamodb(region).batch_get_item, RequestItems=request
                 )
                 for item in response.get("Responses", {}).get(self.table, []):
                     item_key = key_of(item)
                     if item_key is not None:
                         found[item_key] = item
-                consumed += _consumed(response, cost)
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
                 self._sleep(0.2)
             else:
                 raise EnvironmentProblem(f"BatchGetItem in {region}: keys left unprocessed")
-            self.budget.charge(region, self.table, consumed)
+            units = sum(item_units(item) for item in found.values())
+            self.budget.charge(
+                region, self.table, units + EVENTUAL_READ_RCU * (len(chunk) - len(found))
+            )
             now = self._monotonic()
             for key in chunk:
                 self._remember(region, key, found.get(key), now)
@@ -255,7 +283,6 @@ class World:
     def _query_index(
         self, region: str, index: str, partition: str, *, wait_for_budget: bool
     ) -> bool:
-        pk_name = f"{index}PK"
         keys: set[Key] = set()
         start_key: dict[str, Any] | None = None
         for _ in range(50):  # pages: a workshop index partition is small
@@ -265,18 +292,15 @@ class World:
                 "TableName": self.table,
                 "IndexName": index,
                 "KeyConditionExpression": "#pk = :pk",
-                "ExpressionAttributeNames": {"#pk": pk_name},
+                "ExpressionAttributeNames": {"#pk": f"{index}PK"},
                 "ExpressionAttributeValues": {":pk": {"S": partition}},
-                "ReturnConsumedCapacity": "INDEXES",
             }
             if start_key:
                 request["ExclusiveStartKey"] = start_key
             response = self._call(self.clients.dynamodb(region).query, **request)
-            self.budget.charge(region, index, _consumed(response, EVENTUAL_READ_RCU))
-            for item in response.get("Items", []):
-                item_key = key_of(item)
-                if item_key is not None:
-                    keys.add(item_key)
+            items = response.get("Items", [])
+            self.budget.charge(region, index, page_units(items))
+            keys.update(k for k in map(key_of, items) if k is not None)
             start_key = response.get("LastEvaluatedKey")
             if not start_key:
                 break
@@ -284,65 +308,79 @@ class World:
         return True
 
     def _pending_index(self) -> list[tuple[str, str, str]]:
-        pending = []
+        """Index partitions to query again: the item is there, the index entry is not."""
+        pending = set()
         for index, partition, key in self._index_watches:
             for region in self.regions:
                 cached = self._index.get((region, index, partition))
-                if cached is not None and key not in cached:
-                    pending.append((region, index, partition))
-        return sorted(set(pending))
+                item = self._items.get((region, key))
+                listed = item is not None and item.get(f"{index}PK") == {"S": partition}
+                if cached is not None and key not in cached and listed:
+                    pending.add((region, index, partition))
+        return sorted(pending)
 
     # ----- scans -----------------------------------------------------------------------
     def scan(self, region: str) -> list[Attributes]:
-        """Every item of the table in `region`, read once, bounded, inside the budget."""
+        """Every item of the table in `region`, read once, bounded, inside the budget;
+        it also answers for every watched key there."""
         if region not in self._scans:
             items: list[Attributes] = []
             start_key: dict[str, Any] | None = None
             while len(items) < SCAN_LIMIT:
                 self._afford(region, self.table, EVENTUAL_READ_RCU * 4, wait=True)
-                request: dict[str, Any] = {
-                    "TableName": self.table,
-                    "Limit": SCAN_PAGE,
-                    "ReturnConsumedCapacity": "TOTAL",
-                }
+                request: dict[str, Any] = {"TableName": self.table, "Limit": SCAN_PAGE}
                 if start_key:
                     request["ExclusiveStartKey"] = start_key
                 response = self._call(self.clients.dynamodb(region).scan, **request)
-                self.budget.charge(region, self.table, _consumed(response, EVENTUAL_READ_RCU))
-                items.extend(response.get("Items", []))
+                page = response.get("Items", [])
+                self.budget.charge(region, self.table, page_units(page))
+                items.extend(page)
                 start_key = response.get("LastEvaluatedKey")
                 if not start_key:
                     break
             self._scans[region] = items[:SCAN_LIMIT]
+            if not start_key:  # the whole table was read: absent means absent
+                now = self._monotonic()
+                found = {key_of(item): item for item in self._scans[region]}
+                for key in self._watched:
+                    if (region, key) not in self._items:
+                        self._remember(region, key, found.get(key), now)
+                for key, item in found.items():
+                    if key is not None:
+                        self._items.setdefault((region, key), item)
         return self._scans[region]
 
     def scan_all(self) -> dict[str, list[Attributes]]:
         return {region: self.scan(region) for region in self.regions}
 
+    def scanned_everywhere(self) -> bool:
+        return all(region in self._scans for region in self.regions)
+
     # ----- streams and metrics ----------------------------------------------------------
     def first_writer(self, key: Key) -> str | None:
-        """The region where `key` was first written, by the streams; None if unknown."""
-        self._open_streams()
-        if len(self._history) < len(self.regions):
-            return None
-        return streams.first_writer(self._history, key)
+        """The region where `key` was first written; None if it cannot be told.
+
+        An item that only one region held at the first read was written there. Otherwise
+        the streams tell: the region whose stream shows the item first.
+        """
+        self.copies(key)
+        if key in self._alone_at_first:
+            return self._alone_at_first[key]
+        history = self._read_histories()
+        return None if history is None else streams.first_writer(history, key)
 
     def stream_keys(self) -> set[Key] | None:
         """Every key written in the streams' history (24 h on AWS); None without streams."""
-        self._open_streams()
-        if len(self._history) < len(self.regions):
+        history = self._read_histories()
+        if history is None:
             return None
-        return {record.key for records in self._history.values() for record in records}
+        return {record.key for records in history.values() for record in records}
 
     def replication_samples(self) -> dict[str, list[float]]:
-        """Milliseconds each write took to reach each other region, from the streams.
-
-        A write is the same new image showing in several regions' streams; its source is
-        the region that shows it first. AWS stamps records to the second, so these are
-        coarse, but they cost no read capacity and cover every write in the history.
-        """
+        """Milliseconds each write took to reach each other region, from the streams, if
+        this run read them (AWS stamps records to the second, so these are coarse)."""
         first_seen: dict[tuple[Key, str], dict[str, float]] = {}
-        for region, records in self._history.items():
+        for region, records in (self._history or {}).items():
             for record in records:
                 if record.image is None:
                     continue
@@ -361,44 +399,21 @@ class World:
                     )
         return samples
 
-    def _open_streams(self) -> None:
-        """Read each region's stream history once and keep its tail for arrivals."""
-        if self._streams is not None:
-            return
-        self._streams = {}
-        for region in self.regions:
-            self._streams[region] = None
-            try:
-                arn = self.describe(region).get("LatestStreamArn")
-                if not arn:
-                    continue
-                stream = streams.RegionStream(self._call, self.clients.streams(region), arn)
-                self._history[region] = stream.history()
-                self._streams[region] = stream
-            except (EnvironmentProblem, ClientError):
-                continue  # no stream here: this region is polled by table reads
-        # Writes landed between the first table read and the tail's start: read once more.
-        self._table_reads_due = True
-
-    def _tail_streams(self) -> set[str]:
-        """Apply what each stream saw since the last look; the regions that are tailed."""
-        tailed: set[str] = set()
-        now = self._monotonic()
-        for region, stream in (self._streams or {}).items():
-            if stream is None:
-                continue
-            try:
-                records = stream.poll()
-            except (EnvironmentProblem, ClientError):
-                records = None
-            if records is None:
-                self._streams[region] = None  # type: ignore[index]
-                continue
-            tailed.add(region)
-            for record in records:
-                if record.key in self._read_keys:
-                    self._remember(region, record.key, record.image, now)
-        return tailed
+    def _read_histories(self) -> dict[str, list[streams.StreamRecord]] | None:
+        """Each region's stream history, read once; None if any region's is unreadable."""
+        if self._history is None:
+            history: dict[str, list[streams.StreamRecord]] = {}
+            for region in self.regions:
+                try:
+                    arn = self.describe(region).get("LatestStreamArn")
+                    if not arn:
+                        break
+                    reader = streams.RegionStream(self._call, self.clients.streams(region), arn)
+                    history[region] = reader.history()
+                except (EnvironmentProblem, ClientError):
+                    break  # no stream here: what needs the streams stays unknown
+            self._history = history
+        return self._history if len(self._history) == len(self.regions) else None
 
     def metric_statistics(self, region: str, **request: Any) -> dict[str, Any]:
         """CloudWatch GetMetricStatistics with the run's retries (no table capacity used)."""
@@ -411,62 +426,32 @@ class World:
             while not done():
                 if self._monotonic() >= self.deadline:
                     return
-                self._refresh()
-                if done():
-                    return
-                if self.on_wait is not None:
-                    self.on_wait(self.pending_summary(), self._monotonic() - started)
                 self._sleep(min(self.poll_seconds, self.remaining()) or self.poll_seconds)
+                self._refresh()
+                if self.on_wait is not None and not done():
+                    self.on_wait(self.pending_summary(), self._monotonic() - started)
         finally:
             if self.on_wait is not None:
                 self.on_wait("", -1.0)
 
     def pending_summary(self) -> str:
         """What is still pending, in a few words: `PK / SK in region, ...`."""
-        parts = []
-        for key in self._watched:
-            copies = dict(zip(self.regions, self._copies_cached(key), strict=True))
-            if key in self._read_keys and not _agree(copies.values()):
-                behind = [r for r, c in copies.items() if c is None] or list(copies)
-                parts.append(f"{key[0]} / {key[1]} in {', '.join(behind)}")
-        for region, index, partition in self._pending_index():
-            parts.append(f"{index} {partition} in {region}")
+        parts = [
+            f"{key[0]} / {key[1]} in {', '.join(regions)}"
+            for key, regions in _by_key(self._pending_keys()).items()
+        ]
+        parts += [
+            f"{index} {partition} in {region}" for region, index, partition in self._pending_index()
+        ]
         return "; ".join(parts)
 
     def _refresh(self) -> None:
-        """Bring everything still pending up to date, as the budget allows right now.
-
-        Streams tell arrivals without spending read capacity; a region without a stream
-        tail is re-read in one batch, and every region is re-read now and then anyway.
-        """
-        pending = self._pending_keys()
-        if pending or self._pending_index():
-            self._open_streams()
-        tailed = self._tail_streams()
-        now = self._monotonic()
-        safety = now - self._last_table_read >= SAFETY_REREAD_SECONDS
-        reread_all = self._table_reads_due or safety
-        done = True
+        """Re-read what is still pending: one BatchGetItem per region missing something,
+        one Query per index partition whose item has arrived, as the budget allows now."""
         for region, keys in self._pending_keys().items():
-            if region not in tailed or reread_all:
-                done = self._batch_get(region, keys, wait_for_budget=False) and done
-        if reread_all and done:
-            self._table_reads_due = False
-            self._last_table_read = now
+            self._batch_get(region, keys, wait_for_budget=False)
         for region, index, partition in self._pending_index():
-            if region in tailed and not self._base_listed(region, index, partition):
-                continue  # the item has not arrived there: the index cannot list it yet
             self._query_index(region, index, partition, wait_for_budget=False)
-
-    def _base_listed(self, region: str, index: str, partition: str) -> bool:
-        """Does a watched item in `region` carry `partition` as its index key?"""
-        for watch_index, watch_partition, key in self._index_watches:
-            if (watch_index, watch_partition) != (index, partition):
-                continue
-            item = self._items.get((region, key))
-            if item is not None and item.get(f"{index}PK") == {"S": partition}:
-                return True
-        return False
 
     def _afford(self, region: str, resource: str, units: float, *, wait: bool) -> bool:
         while not self.budget.affordable(region, resource, units):
@@ -499,17 +484,31 @@ class World:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+def item_units(item: Attributes) -> float:
+    """Read units of one eventually consistent read: 0.5 per started 4 KB."""
+    return EVENTUAL_READ_RCU * max(1, math.ceil(item_size(item) / READ_UNIT_BYTES))
+
+
+def page_units(items: list[Attributes]) -> float:
+    """Read units of a Query or Scan page: its items' total size, 0.5 per started 4 KB."""
+    total = sum(item_size(item) for item in items)
+    return EVENTUAL_READ_RCU * max(1, math.ceil(total / READ_UNIT_BYTES))
+
+
+def item_size(item: Attributes) -> int:
+    """An item's size as DynamoDB counts it, closely enough: names plus values in UTF-8."""
+    return len(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode())
+
+
 def _agree(copies: Iterable[Attributes | None]) -> bool:
     """Regions agree when every copy is identical (all absent counts as agreeing)."""
     copies = list(copies)
     return all(identical(copy, copies[0]) for copy in copies)
 
 
-def _consumed(response: dict[str, Any], estimate: float) -> float:
-    consumed = response.get("ConsumedCapacity")
-    if isinstance(consumed, dict):
-        consumed = [consumed]
-    if not consumed:
-        return estimate
-    total = sum(float(entry.get("CapacityUnits", 0)) for entry in consumed)
-    return total or estimate
+def _by_key(pending: dict[str, list[Key]]) -> dict[Key, list[str]]:
+    regions: dict[Key, list[str]] = {}
+    for region, keys in pending.items():
+        for key in keys:
+            regions.setdefault(key, []).append(region)
+    return regions

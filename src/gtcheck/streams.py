@@ -1,9 +1,8 @@
-"""Reading a region's DynamoDB stream: its history once, then only what is new.
+"""Reading a region's DynamoDB stream history, which costs no table read capacity.
 
-Stream reads cost no table read capacity, so the engine can watch for arrivals several
-times a second without spending the 5-RCU budget. The history also tells which region
-saw a write first: DynamoDB stamps each record with the time it was written in the
-region whose stream holds it, rounded down to the second.
+It tells which region saw a write first (DynamoDB stamps each record with the time it was
+written in the region whose stream holds it, rounded down to the second), and which keys
+were written in the last 24 hours.
 """
 
 from __future__ import annotations
@@ -28,17 +27,15 @@ class StreamRecord:
 
 
 class RegionStream:
-    """One region's stream of the table; `poll` returns None once the tail is lost."""
+    """One region's stream of the table."""
 
     def __init__(self, call: Callable[..., Any], client: Any, stream_arn: str) -> None:
         self._call = call
         self._client = client
         self._arn = stream_arn
-        self._tails: list[str] = []
 
     def history(self) -> list[StreamRecord]:
-        """Every record still in the stream, oldest first per shard, within fixed bounds;
-        the open shards' positions are kept for `poll`."""
+        """Every record still in the stream, oldest first per shard, within fixed bounds."""
         records: list[StreamRecord] = []
         calls = 0
         for shard in self._shards():
@@ -53,26 +50,10 @@ class RegionStream:
                 calls += 1
                 batch = _parse_all(response.get("Records", []))
                 records.extend(batch)
-                next_iterator = response.get("NextShardIterator")
-                if not response.get("Records") and next_iterator:
-                    self._tails.append(next_iterator)  # caught up with an open shard
-                    break
-                iterator = next_iterator
+                if not response.get("Records"):
+                    break  # caught up with an open shard
+                iterator = response.get("NextShardIterator")
         return records
-
-    def poll(self) -> list[StreamRecord] | None:
-        """What was written since the last look, or None if a shard closed or expired."""
-        found: list[StreamRecord] = []
-        tails = []
-        for iterator in self._tails:
-            response = self._call(self._client.get_records, ShardIterator=iterator, Limit=PAGE)
-            found.extend(_parse_all(response.get("Records", [])))
-            next_iterator = response.get("NextShardIterator")
-            if not next_iterator:
-                return None
-            tails.append(next_iterator)
-        self._tails = tails
-        return found
 
     def _shards(self) -> list[dict[str, Any]]:
         shards: list[dict[str, Any]] = []
