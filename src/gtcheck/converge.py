@@ -90,6 +90,7 @@ class World:
         self._watched: list[Key] = []
         self._alone_at_first: dict[Key, str] = {}
         self._matched_at: dict[tuple[str, Key], float] = {}
+        self._read_at: dict[tuple[str, Key], float] = {}
         self._index: dict[tuple[str, str, str], set[Key]] = {}
         self._index_watches: set[tuple[str, str, Key]] = set()
         self._scans: dict[str, list[Attributes]] = {}
@@ -251,6 +252,7 @@ class World:
 
     def _remember(self, region: str, key: Key, item: Attributes | None, now: float) -> None:
         self._items[(region, key)] = item
+        self._read_at[(region, key)] = now
         copies = self._copies_cached(key)
         if item is not None and all(identical(copy, item) for copy in copies):
             for other in self.regions:
@@ -346,8 +348,8 @@ class World:
                     if (region, key) not in self._items:
                         self._remember(region, key, found.get(key), now)
                 for key, item in found.items():
-                    if key is not None:
-                        self._items.setdefault((region, key), item)
+                    if key is not None and (region, key) not in self._items:
+                        self._remember(region, key, item, now)
         return self._scans[region]
 
     def scan_all(self) -> dict[str, list[Attributes]]:
@@ -426,10 +428,12 @@ class World:
             while not done():
                 if self._monotonic() >= self.deadline:
                     return
-                self._sleep(min(self.poll_seconds, self.remaining()) or self.poll_seconds)
                 self._refresh()
-                if self.on_wait is not None and not done():
+                if done():
+                    return
+                if self.on_wait is not None:
                     self.on_wait(self.pending_summary(), self._monotonic() - started)
+                self._sleep(min(self.poll_seconds, self.remaining()) or self.poll_seconds)
         finally:
             if self.on_wait is not None:
                 self.on_wait("", -1.0)
@@ -448,8 +452,12 @@ class World:
     def _refresh(self) -> None:
         """Re-read what is still pending: one BatchGetItem per region missing something,
         one Query per index partition whose item has arrived, as the budget allows now."""
+        now = self._monotonic()
         for region, keys in self._pending_keys().items():
-            self._batch_get(region, keys, wait_for_budget=False)
+            stale = [k for k in keys if now - self._read_at.get((region, k), -math.inf)
+                     >= self.poll_seconds * 0.9]  # fmt: skip
+            if stale:
+                self._batch_get(region, stale, wait_for_budget=False)
         for region, index, partition in self._pending_index():
             self._query_index(region, index, partition, wait_for_budget=False)
 
