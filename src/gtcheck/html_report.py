@@ -1,6 +1,6 @@
 """HTML fragments for the pytest-html report: the header, the environment panel, latency
 histograms and failure evidence. Every value that came from the table or the command
-line is escaped here: participant data is hostile."""
+line is escaped here: participant data is hostile. Labels are in the run's language."""
 
 from __future__ import annotations
 
@@ -8,13 +8,27 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from gtcheck.i18n import N_, _, ngettext
+from gtcheck.rubric import status_label
+
 EXERCISES = {
-    1: "Write to primary, read from replica",
-    2: "Write to replica, read from primary",
-    3: "Conflict resolution",
-    4: "Query patterns across regions",
-    5: "Replication timing",
+    1: N_("Write to primary, read from replica"),
+    2: N_("Write to replica, read from primary"),
+    3: N_("Conflict resolution"),
+    4: N_("Query patterns across regions"),
+    5: N_("Replication timing"),
 }
+STATES = {"identical": N_("identical"), "missing": N_("missing"), "differs": N_("differs")}
+STATE_COLUMNS = (N_("Region"), N_("Copy"), N_("When"))
+LATENCY_NOTE = N_("From the streams' timestamps (DynamoDB rounds them to the second).")
+SORTABLE = ' class="sortable"'
+ENVIRONMENT_ROWS = (
+    ("env.table", N_("Table")),
+    ("env.replicas", N_("Replicas")),
+    ("env.indexes", N_("Indexes")),
+    ("env.streams", N_("Streams")),
+    ("mon.replication_latency", N_("CloudWatch ReplicationLatency")),
+)
 STYLE = """
 <style>
 .gt-head{font:14px/1.4 system-ui,sans-serif;margin:0 0 1em}
@@ -41,25 +55,49 @@ def text(value: Any) -> str:
     return escape(str(value), quote=True)
 
 
+def markup(message: str, **html: str) -> str:
+    """A (translated) message as HTML: its own text escaped, `html` (already safe) inserted."""
+    return text(message).format(**html)
+
+
+def status_text(status: str) -> str:
+    """A step status as shown (translated); its CSS class keeps the English value."""
+    try:
+        return text(status_label(status))
+    except ValueError:
+        return text(status)
+
+
 def header(report: dict[str, Any]) -> str:
     """Who, where, when, the score, and one progress bar per exercise."""
     score, maximum = report["score"], report["max_score"]
     rows = []
     for exercise, (earned, possible) in sorted(exercise_points(report["steps"]).items()):
         share = 0 if not possible else round(100 * earned / possible)
-        name = EXERCISES.get(exercise, "")
+        name = _(EXERCISES[exercise]) if exercise in EXERCISES else ""
         rows.append(
-            f"<div>Exercise {exercise} <small>{text(name)}</small></div>"
+            f"<div>{markup(_('Exercise {number}'), number=str(exercise))} "
+            f"<small>{text(name)}</small></div>"
             f'<div class="gt-bar" role="progressbar" aria-valuenow="{share}" '
             f'aria-valuemin="0" aria-valuemax="100"><span style="width:{share}%"></span></div>'
             f"<div>{earned} / {possible}</div>"
         )
     return (
         f'{STYLE}<div class="gt-head" id="gtcheck-summary">'
-        f'<h2>Participant: <span id="gt-participant">{text(report["participant"])}</span></h2>'
-        f"<div>Table <b>{text(report['table'])}</b> in "
-        f"{text(', '.join(report['regions']))} &middot; checked {text(report['started_at'])} "
-        f"in {report['duration_s']:.1f} s</div>"
+        "<h2>"
+        + markup(
+            _("Participant: {name}"),
+            name=f'<span id="gt-participant">{text(report["participant"])}</span>',
+        )
+        + "</h2><div>"
+        + markup(
+            _("Table {table} in {regions} · checked {started} in {seconds} s"),
+            table=f"<b>{text(report['table'])}</b>",
+            regions=text(", ".join(report["regions"])),
+            started=text(report["started_at"]),
+            seconds=f"{report['duration_s']:.1f}",
+        )
+        + "</div>"
         f'<div class="gt-score" id="gt-score">{score} / {maximum}</div>'
         f'<div class="gt-bars">{"".join(rows)}</div></div>'
     )
@@ -79,13 +117,7 @@ def environment(report: dict[str, Any]) -> str:
     """Replicas, indexes, streams and CloudWatch latency, as the env and mon steps saw them."""
     steps = {step["id"]: step for step in report["steps"]}
     rows = []
-    for step_id, label in (
-        ("env.table", "Table"),
-        ("env.replicas", "Replicas"),
-        ("env.indexes", "Indexes"),
-        ("env.streams", "Streams"),
-        ("mon.replication_latency", "CloudWatch ReplicationLatency"),
-    ):
+    for step_id, name in ENVIRONMENT_ROWS:
         step = steps.get(step_id)
         if step is None:
             continue
@@ -93,12 +125,12 @@ def environment(report: dict[str, Any]) -> str:
             f"{region}: {_flat(value)}" for region, value in step["evidence"].items()
         )
         rows.append(
-            f"<tr><th>{text(label)}</th>"
-            f'<td class="gt-status-{text(step["status"])}">{text(step["status"])}</td>'
+            f"<tr><th>{text(_(name))}</th>"
+            f'<td class="gt-status-{text(step["status"])}">{status_text(step["status"])}</td>'
             f"<td>{text(details or step['hint'] or '')}</td></tr>"
         )
     return (
-        f'<div class="gt-panel" id="gt-environment"><h3>Environment</h3>'
+        f'<div class="gt-panel" id="gt-environment"><h3>{text(_("Environment"))}</h3>'
         f"<table>{''.join(rows)}</table></div>"
     )
 
@@ -118,13 +150,14 @@ def latency(samples: dict[str, list[float]]) -> str:
     charts = []
     for direction, values in sorted(samples.items()):
         if values:
+            writes = ngettext("({count} write)", "({count} writes)", len(values))
             charts.append(
-                f"<div><b>{text(direction)}</b> ({len(values)} writes){histogram(values)}</div>"
+                f"<div><b>{text(direction)}</b> {text(writes.format(count=len(values)))}"
+                f"{histogram(values)}</div>"
             )
     return (
-        '<div class="gt-panel" id="gt-latency"><h3>Replication latency</h3>'
-        "<small>From the streams' timestamps (DynamoDB rounds them to the second).</small>"
-        f"{''.join(charts)}</div>"
+        f'<div class="gt-panel" id="gt-latency"><h3>{text(_("Replication latency"))}</h3>'
+        f"<small>{text(_(LATENCY_NOTE))}</small>{''.join(charts)}</div>"
     )
 
 
@@ -157,20 +190,29 @@ def cells(step: dict[str, Any]) -> list[str]:
         f'<td class="col-step">{text(step["id"])}</td>',
         f'<td class="col-exercise">{step["exercise"]}</td>',
         f'<td class="col-points">{step["points"]} / {step["max_points"]}</td>',
-        f'<td class="col-status gt-status-{text(step["status"])}">{text(step["status"])}</td>',
+        f'<td class="col-status gt-status-{text(step["status"])}">'
+        f"{status_text(step['status'])}</td>",
         f'<td class="col-waited">{step["waited_s"]:.1f} s</td>',
         f'<td class="col-hint">{text(step["hint"] or "")}</td>',
     ]
 
 
-HEADER_CELLS = [
-    '<th class="sortable" data-column-type="step">Step</th>',
-    '<th class="sortable" data-column-type="exercise">Exercise</th>',
-    '<th data-column-type="points">Points</th>',
-    '<th class="sortable" data-column-type="status">Status</th>',
-    '<th data-column-type="waited">Waited</th>',
-    '<th data-column-type="hint">Hint</th>',
-]
+HEADER_COLUMNS = (
+    ("step", N_("Step"), True),
+    ("exercise", N_("Exercise"), True),
+    ("points", N_("Points"), False),
+    ("status", N_("Status"), True),
+    ("waited", N_("Waited"), False),
+    ("hint", N_("Hint"), False),
+)
+
+
+def header_cells() -> list[str]:
+    """The rubric columns' headings, in the run's language."""
+    return [
+        f'<th{SORTABLE if sortable else ""} data-column-type="{column}">{text(_(heading))}</th>'
+        for column, heading, sortable in HEADER_COLUMNS
+    ]
 
 
 def evidence(step: dict[str, Any]) -> str:
@@ -185,11 +227,12 @@ def evidence(step: dict[str, Any]) -> str:
     regions = found.get("regions")
     if isinstance(regions, dict) and regions:
         rows = "".join(
-            f"<tr><th>{text(region)}</th><td>{text(state.get('state', ''))}</td>"
+            f"<tr><th>{text(region)}</th><td>{text(_state(state.get('state', '')))}</td>"
             f"<td>{text(_converged(state))}</td></tr>"
             for region, state in regions.items()
         )
-        parts.append(f"<table><tr><th>Region</th><th>Copy</th><th>When</th></tr>{rows}</table>")
+        head = "".join(f"<th>{text(_(name))}</th>" for name in STATE_COLUMNS)
+        parts.append(f"<table><tr>{head}</tr>{rows}</table>")
     other = {
         k: v for k, v in found.items() if k not in ("copies", "expected", "problems", "regions")
     }
@@ -199,12 +242,16 @@ def evidence(step: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _state(state: str) -> str:
+    return _(STATES[state]) if state in STATES else state
+
+
 def _converged(state: dict[str, Any]) -> str:
     if "matched_at_s" in state:
-        return f"identical {state['matched_at_s']:.1f} s into the run"
+        return _("identical {seconds:.1f} s into the run").format(seconds=state["matched_at_s"])
     if state.get("differences"):
         return "; ".join(state["differences"])
-    return "not there yet"
+    return _("not there yet")
 
 
 def _copies_table(expected: dict[str, str], copies: dict[str, Any], problems: list[str]) -> str:
@@ -216,14 +263,18 @@ def _copies_table(expected: dict[str, str], copies: dict[str, Any], problems: li
     for name in names:
         cells_ = [f"<th>{text(name)}</th><td>{text(expected.get(name, ''))}</td>"]
         values = [(copies[r] or {}).get(name) if copies[r] is not None else None for r in regions]
-        differs = len({v for v in values}) > 1
+        # A region without the item is marked `gt-missing`; it does not make every
+        # attribute of the other copies a difference.
+        present = [v for r, v in zip(regions, values, strict=True) if copies[r] is not None]
+        differs = len(set(present)) > 1
         for region, value in zip(regions, values, strict=True):
             if copies[region] is None:
-                cells_.append('<td class="gt-missing">no item</td>')
+                cells_.append(f'<td class="gt-missing">{text(_("no item"))}</td>')
                 continue
             marked = name in wrong or differs
             css = ' class="gt-diff"' if marked else ""
-            shown = "(absent)" if value is None else value
+            shown = _("(absent)") if value is None else value
             cells_.append(f"<td{css}>{text(shown)}</td>")
         rows.append(f"<tr>{''.join(cells_)}</tr>")
-    return f"<table><tr><th>Attribute</th><th>Expected</th>{head}</tr>{''.join(rows)}</table>"
+    names_head = f"<th>{text(_('Attribute'))}</th><th>{text(_('Expected'))}</th>"
+    return f"<table><tr>{names_head}{head}</tr>{''.join(rows)}</table>"
