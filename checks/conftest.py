@@ -12,6 +12,7 @@ from gtcheck import workshop
 from gtcheck.config import Settings
 from gtcheck.converge import World
 from gtcheck.diagnose import join
+from gtcheck.i18n import _
 from gtcheck.items import Key
 from gtcheck.plugin import GRADER_KEY
 from gtcheck.workshop import CATEGORY, PRODUCT_PREFIX, ProductLookup, Roles
@@ -71,15 +72,24 @@ def product(world: World, settings: Settings) -> ProductLookup:
     if not found:
         return ProductLookup(
             None,
-            f"no product is listed under GSI1 {CATEGORY} in any region: create it in the "
-            "replica region as exercise 2 shows (with its GSI1PK and GSI1SK), or pass "
-            "--product-id",
+            _(
+                "no product is listed under GSI1 {category} in any region: create it in the "
+                "replica region as exercise 2 shows (with its GSI1PK and GSI1SK), or pass "
+                "--product-id"
+            ).format(category=CATEGORY),
         )
     shown = sorted(key[0] for key in (mine or found))
-    more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
-    return ProductLookup(
-        None,
-        f"cannot tell which product is yours among {join(shown[:5])}{more}: pass "
-        "--product-id with the [unique-id] you used",
-        shown,
-    )
+    return ProductLookup(None, _ambiguous(shown), shown)
+
+
+def _ambiguous(shown: list[str], limit: int = 5) -> str:
+    """Several products could be the participant's: name a few and ask for --product-id."""
+    if len(shown) <= limit:
+        return _(
+            "cannot tell which product is yours among {candidates}: pass --product-id with "
+            "the [unique-id] you used"
+        ).format(candidates=join(shown))
+    return _(
+        "cannot tell which product is yours among {candidates} and {count} more: pass "
+        "--product-id with the [unique-id] you used"
+    ).format(candidates=", ".join(shown[:limit]), count=len(shown) - limit)

@@ -7,6 +7,7 @@ import pytest
 from gtcheck.converge import World
 from gtcheck.diagnose import join
 from gtcheck.errors import EnvironmentProblem
+from gtcheck.i18n import _
 from gtcheck.plugin import Step
 from gtcheck.workshop import Roles
 
@@ -22,13 +23,17 @@ def described(world: World, region: str, roles: Roles) -> dict:
             raise
         if region == roles.primary:
             raise EnvironmentProblem(
-                f"table {world.table} does not exist in {region}: deploy the workshop's "
-                "stack there first"
+                _(
+                    "table {table} does not exist in {region}: deploy the workshop's stack "
+                    "there first"
+                ).format(table=world.table, region=region)
             ) from None
         raise EnvironmentProblem(
-            f"table {world.table} does not exist in {region}: the workshop's stack creates "
-            f"it only in {roles.primary}; add the {region} replica (DynamoDB console, "
-            "Global tables tab, Create replica) and wait until it is ACTIVE"
+            _(
+                "table {table} does not exist in {region}: the workshop's stack creates it "
+                "only in {primary}; add the {region} replica (DynamoDB console, Global tables "
+                "tab, Create replica) and wait until it is ACTIVE"
+            ).format(table=world.table, region=region, primary=roles.primary)
         ) from None
 
 
@@ -47,8 +52,9 @@ def test_table(world: World, step: Step, roles: Roles) -> None:
         step.evidence[region] = {"status": table.get("TableStatus")}
         if table.get("TableStatus") != "ACTIVE":
             raise EnvironmentProblem(
-                f"table {world.table} in {region} is {table.get('TableStatus')}, not ACTIVE: "
-                "wait for it and check again"
+                _(
+                    "table {table} in {region} is {status}, not ACTIVE: wait for it and check again"
+                ).format(table=world.table, region=region, status=table.get("TableStatus"))
             )
         types = {
             a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])
@@ -56,9 +62,17 @@ def test_table(world: World, step: Step, roles: Roles) -> None:
         if sorted(table.get("KeySchema", []), key=lambda k: k["KeyType"]) != KEYS or (
             types.get("PK") != "S" or types.get("SK") != "S"
         ):
-            problems.append(f"in {region} the key schema is not PK (S, hash) / SK (S, range)")
+            problems.append(
+                _("in {region} the key schema is not PK (S, hash) / SK (S, range)").format(
+                    region=region
+                )
+            )
     if problems:
-        step.fail("; ".join(problems) + ": recreate the table from the workshop's stack")
+        step.fail(
+            _("{problems}: recreate the table from the workshop's stack").format(
+                problems="; ".join(problems)
+            )
+        )
 
 
 @pytest.mark.rubric(
@@ -79,14 +93,24 @@ def test_replicas(world: World, step: Step, roles: Roles) -> None:
         missing = [r for r in world.regions if r not in replicas]
         if missing:
             raise EnvironmentProblem(
-                f"the table in {region} has no replica in {join(missing)}: it is not a "
-                f"global table across {join(world.regions)}; add the replica (the stack "
-                f"creates only {roles.primary})"
+                _(
+                    "the table in {region} has no replica in {missing}: it is not a global "
+                    "table across {regions}; add the replica (the stack creates only {primary})"
+                ).format(
+                    region=region,
+                    missing=join(missing),
+                    regions=join(world.regions),
+                    primary=roles.primary,
+                )
             )
         inactive = {r: s for r, s in replicas.items() if r in world.regions and s != "ACTIVE"}
         if inactive:
-            shown = join(f"{r} is {s}" for r, s in inactive.items())
-            raise EnvironmentProblem(f"replicas are not ready: {shown}; wait until ACTIVE")
+            shown = join(
+                _("{region} is {status}").format(region=r, status=s) for r, s in inactive.items()
+            )
+            raise EnvironmentProblem(
+                _("replicas are not ready: {states}; wait until ACTIVE").format(states=shown)
+            )
 
 
 @pytest.mark.rubric(
@@ -112,15 +136,21 @@ def test_indexes(world: World, step: Step) -> None:
         for name in ("GSI1", "GSI2"):
             index = indexes.get(name)
             if index is None:
-                raise EnvironmentProblem(f"index {name} is missing in {region}")
+                raise EnvironmentProblem(
+                    _("index {index} is missing in {region}").format(index=name, region=region)
+                )
             keys = {k["KeyType"]: k["AttributeName"] for k in index.get("KeySchema", [])}
             if keys != {"HASH": f"{name}PK", "RANGE": f"{name}SK"}:
                 raise EnvironmentProblem(
-                    f"index {name} in {region} is keyed {keys}, not {name}PK / {name}SK"
+                    _(
+                        "index {index} in {region} is keyed {keys}, not {index}PK / {index}SK"
+                    ).format(index=name, region=region, keys=keys)
                 )
             if index.get("IndexStatus", "ACTIVE") != "ACTIVE":
                 raise EnvironmentProblem(
-                    f"index {name} in {region} is {index.get('IndexStatus')}: wait until ACTIVE"
+                    _("index {index} in {region} is {status}: wait until ACTIVE").format(
+                        index=name, region=region, status=index.get("IndexStatus")
+                    )
                 )
 
 
@@ -141,4 +171,8 @@ def test_streams(world: World, step: Step) -> None:
         if not spec.get("StreamEnabled") or spec.get("StreamViewType") != "NEW_AND_OLD_IMAGES":
             wrong.append(region)
     if wrong:
-        step.fail(f"the stream is off or not NEW_AND_OLD_IMAGES in {join(wrong)}")
+        step.fail(
+            _("the stream is off or not NEW_AND_OLD_IMAGES in {regions}").format(
+                regions=join(wrong)
+            )
+        )

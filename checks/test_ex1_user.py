@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gtcheck.converge import World
+from gtcheck.i18n import _
 from gtcheck.items import Exactly, Key, Matcher, OfType, Timestamp
 from gtcheck.judge import await_replicated, judge_created
 from gtcheck.plugin import Step
@@ -38,7 +39,7 @@ def test_user_created(
 ) -> None:
     """5 points for the user in the primary region, 5 for its attributes."""
     expected = expected_user(participant, roles.primary)
-    judge_created(world, step, user_key, roles.primary, "the user", expected)
+    judge_created(world, step, user_key, roles.primary, _("the user"), expected)
 
 
 @pytest.mark.rubric(
@@ -50,4 +51,4 @@ def test_user_created(
 )
 def test_user_replicated(world: World, step: Step, roles: Roles, user_key: Key) -> None:
     """Every other region holds an identical copy (polled until the run's deadline)."""
-    await_replicated(world, step, user_key, roles.primary, "the user")
+    await_replicated(world, step, user_key, roles.primary, _("the user"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gtcheck.converge import World
+from gtcheck.i18n import _
 from gtcheck.items import Exactly, Matcher, OfType, Timestamp
 from gtcheck.judge import await_replicated, judge_created
 from gtcheck.plugin import Step
@@ -42,10 +43,10 @@ def test_product_created(world: World, step: Step, roles: Roles, product: Produc
     """5 points for the product in the replica region, 5 for its attributes."""
     if product.key is None:
         step.evidence["candidates"] = product.candidates
-        step.fail(product.hint or "the product could not be found")
+        step.fail(product.hint or _("the product could not be found"))
     product_id = product.key[0].removeprefix(PRODUCT_PREFIX)
     expected = expected_product(product_id, roles.replica)
-    judge_created(world, step, product.key, roles.replica, "the product", expected)
+    judge_created(world, step, product.key, roles.replica, _("the product"), expected)
 
 
 @pytest.mark.rubric(
@@ -58,4 +59,4 @@ def test_product_created(world: World, step: Step, roles: Roles, product: Produc
 def test_product_replicated(world: World, step: Step, roles: Roles, product: ProductLookup) -> None:
     """The primary and every other region hold an identical copy (polled)."""
     assert product.key is not None
-    await_replicated(world, step, product.key, roles.replica, "the product")
+    await_replicated(world, step, product.key, roles.replica, _("the product"))

@@ -6,6 +6,7 @@ import pytest
 
 from gtcheck.converge import World
 from gtcheck.diagnose import regions_holding
+from gtcheck.i18n import _
 from gtcheck.items import Exactly, Key, Matcher, OfType, OneOf, plain, problems, show
 from gtcheck.judge import await_replicated, judge_created, source_region
 from gtcheck.plugin import Step
@@ -49,7 +50,7 @@ def test_order_created(
         step,
         order_key,
         roles.primary,
-        "the order",
+        _("the order"),
         expected_order(participant),
         region_points=None,
     )
@@ -76,10 +77,11 @@ def test_order_updated(world: World, step: Step, roles: Roles, order_key: Key) -
     }
     if issues:
         step.fail(
-            "the order has not been updated as step 2 shows: "
-            + "; ".join(issues)
-            + ". Apply the US update (150) in the primary and the EU update (200) in "
-            "the replica, within a few seconds of each other"
+            _(
+                "the order has not been updated as step 2 shows: {problems}. Apply the US "
+                "update (150) in the primary and the EU update (200) in the replica, within "
+                "a few seconds of each other"
+            ).format(problems="; ".join(issues))
         )
 
 
@@ -92,7 +94,7 @@ def test_order_updated(world: World, step: Step, roles: Roles, order_key: Key) -
 )
 def test_order_converged(world: World, step: Step, roles: Roles, order_key: Key) -> None:
     """After the conflict, the regions settle on one copy (polled)."""
-    await_replicated(world, step, order_key, roles.primary, "the order")
+    await_replicated(world, step, order_key, roles.primary, _("the order"))
 
 
 @pytest.mark.rubric(
@@ -118,14 +120,18 @@ def test_lww_coherent(world: World, step: Step, roles: Roles, order_key: Key) ->
     }
     if expected is None or region != expected:
         step.fail(
-            f"the settled order mixes two writes: total_amount {total} with "
-            f"last_updated_region {region!r} (150 belongs with {roles.primary}, 200 with "
-            f"{roles.replica}). Each update must set both attributes together"
+            _(
+                "the settled order mixes two writes: total_amount {total} with "
+                "last_updated_region {region!r} (150 belongs with {primary}, 200 with "
+                "{replica}). Each update must set both attributes together"
+            ).format(total=total, region=region, primary=roles.primary, replica=roles.replica)
         )
     step.note(
-        f"{expected}'s update won (total_amount {total}). Last writer wins by the time "
-        "DynamoDB applied each write, not by the update_timestamp attribute, so either "
-        "update may win"
+        _(
+            "{region}'s update won (total_amount {total}). Last writer wins by the time "
+            "DynamoDB applied each write, not by the update_timestamp attribute, so either "
+            "update may win"
+        ).format(region=expected, total=total)
     )
 
 

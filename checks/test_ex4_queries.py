@@ -6,6 +6,7 @@ import pytest
 
 from gtcheck.converge import World
 from gtcheck.diagnose import join, missing_index_keys, regions_holding
+from gtcheck.i18n import _
 from gtcheck.items import Key, plain
 from gtcheck.plugin import Step
 from gtcheck.workshop import CATEGORY, PENDING, ProductLookup
@@ -20,13 +21,17 @@ def judge_index(world: World, step: Step, index: str, partition: str, key: Key, 
         lacking = missing_index_keys(holding[0], index) if holding else []
         found = plain(holding[0].get(f"{index}PK")) if holding else None  # type: ignore[union-attr]
         reason = (
-            f"it has no {join(lacking)}"
+            _("it has no {attributes}").format(attributes=join(lacking))
             if lacking
-            else f"its {index}PK is {found!r}, not {partition!r}"
+            else _("its {index}PK is {found!r}, not {partition!r}").format(
+                index=index, found=found, partition=partition
+            )
         )
         step.fail(
-            f"{what} cannot appear in a {index} query for {partition}: {reason}. "
-            f"Add {index}PK and {index}SK as the template shows"
+            _(
+                "{what} cannot appear in a {index} query for {partition}: {reason}. Add "
+                "{index}PK and {index}SK as the template shows"
+            ).format(what=what, index=index, partition=partition, reason=reason)
         )
     result = world.await_in_index(index, partition, key)
     step.waited_s = result.waited_s
@@ -39,9 +44,17 @@ def judge_index(world: World, step: Step, index: str, partition: str, key: Key, 
     }
     if not result.converged:
         step.fail(
-            f"a {index} query for {partition} does not return {what} in "
-            f"{join(result.missing_in)} yet (still pending after {world.elapsed():.0f} s): "
-            "index propagation follows replication; check again shortly"
+            _(
+                "a {index} query for {partition} does not return {what} in {regions} yet "
+                "(still pending after {seconds:.0f} s): index propagation follows "
+                "replication; check again shortly"
+            ).format(
+                index=index,
+                partition=partition,
+                what=what,
+                regions=join(result.missing_in),
+                seconds=world.elapsed(),
+            )
         )
 
 
@@ -55,7 +68,7 @@ def judge_index(world: World, step: Step, index: str, partition: str, key: Key, 
 def test_gsi1_category(world: World, step: Step, product: ProductLookup) -> None:
     """Querying GSI1 for CATEGORY#eu-electronics returns the product's key everywhere."""
     assert product.key is not None
-    judge_index(world, step, "GSI1", CATEGORY, product.key, "your product")
+    judge_index(world, step, "GSI1", CATEGORY, product.key, _("your product"))
 
 
 @pytest.mark.rubric(
@@ -67,4 +80,4 @@ def test_gsi1_category(world: World, step: Step, product: ProductLookup) -> None
 )
 def test_gsi2_status(world: World, step: Step, order_key: Key) -> None:
     """Querying GSI2 for STATUS#pending returns the order's key everywhere."""
-    judge_index(world, step, "GSI2", PENDING, order_key, "your order")
+    judge_index(world, step, "GSI2", PENDING, order_key, _("your order"))

@@ -6,6 +6,7 @@ import pytest
 
 from gtcheck.converge import World
 from gtcheck.diagnose import regions_holding
+from gtcheck.i18n import _, ngettext
 from gtcheck.items import Exactly, Key, OfType, OneOf, key_of, problems
 from gtcheck.judge import copy_evidence, replication_hint
 from gtcheck.plugin import Step
@@ -40,7 +41,7 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
     found = [key for key in found if regions_holding(world.copies(key))]
     if not found:
         step.fail(
-            "no TEST#timing-* / REPLICATION item in any region: create one as exercise 5 shows"
+            _("no TEST#timing-* / REPLICATION item in any region: create one as exercise 5 shows")
         )
     named = [key for key in found if participant.casefold() in key[0].casefold()]
     sole_owner = len(named) == len(found) or len(profile_keys(world.scan_all())) == 1
@@ -48,9 +49,15 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
     step.evidence["candidates"] = [k[0] for k in found[:20]]
     if not mine:
         step.fail(
-            f"found {len(found)} timing item(s) but none carries your name, and the "
-            "table holds several participants' profiles, so they belong to nobody in "
-            f"particular: put your name in the key, e.g. {TIMING_PREFIX}<time>-{participant}"
+            ngettext(
+                "found {count} timing item but it does not carry your name; the table holds "
+                "several participants' profiles, so items without a name belong to nobody in "
+                "particular: put your name in the key, e.g. {prefix}<time>-{name}",
+                "found {count} timing items but none carries your name; the table holds "
+                "several participants' profiles, so items without a name belong to nobody in "
+                "particular: put your name in the key, e.g. {prefix}<time>-{name}",
+                len(found),
+            ).format(count=len(found), prefix=TIMING_PREFIX, name=participant)
         )
     step.found = True
     expected = {
@@ -64,7 +71,7 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
         copies = world.copies(key)
         holders = regions_holding(copies)
         if not holders:
-            reasons.append(f"{key[0]} was deleted")
+            reasons.append(_("{key} was deleted").format(key=key[0]))
             continue
         first = copies[holders[0]]
         assert first is not None
@@ -80,5 +87,9 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
             step.evidence.update(copy_evidence(result, source))
             step.evidence["key"] = key[0]
             return
-        reasons.append(replication_hint("the timing item", key, source, result, world))
-    step.fail("no timing item of yours is complete and replicated: " + "; ".join(reasons[:3]))
+        reasons.append(replication_hint(_("the timing item"), key, source, result, world))
+    step.fail(
+        _("no timing item of yours is complete and replicated: {reasons}").format(
+            reasons="; ".join(reasons[:3])
+        )
+    )

@@ -8,6 +8,7 @@ import pytest
 
 from gtcheck.converge import World
 from gtcheck.diagnose import join
+from gtcheck.i18n import _
 from gtcheck.plugin import Step
 
 WINDOW = timedelta(hours=3)
@@ -60,17 +61,22 @@ def test_replication_latency(world: World, step: Step) -> None:
         }
         if maximum > FLAG_MS:
             notes.append(
-                f"into {receiving} up to {maximum / 1000:.1f} s: replication is falling behind"
+                _("into {region} up to {seconds:.1f} s: replication is falling behind").format(
+                    region=receiving, seconds=maximum / 1000
+                )
             )
         elif average > WARN_MS:
             notes.append(
-                f"into {receiving} {average / 1000:.1f} s on average: slower than "
-                "the usual under 2 s"
+                _(
+                    "into {region} {seconds:.1f} s on average: slower than the usual under 2 s"
+                ).format(region=receiving, seconds=average / 1000)
             )
     if silent:
         step.fail(
-            f"no ReplicationLatency datapoints for {join(silent)} in the last 3 hours: "
-            "nothing has replicated there yet, or CloudWatch is not readable"
+            _(
+                "no ReplicationLatency datapoints for {regions} in the last 3 hours: nothing "
+                "has replicated there yet, or CloudWatch is not readable"
+            ).format(regions=join(silent))
         )
     if notes:
         step.note("; ".join(notes))

@@ -78,6 +78,7 @@ def grade(
     session: Any = None,
     product_id: str | None = None,
     regions: tuple[str, ...] | None = None,
+    lang: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Run `gtcheck check` in process against `sim`, time injected; returns (exit, report)."""
     args = argparse.Namespace(
@@ -89,6 +90,7 @@ def grade(
         regions=regions or sim.config.regions,
         timeout=timeout,
         report_dir=report_dir,
+        lang=lang,
     )
     runtime = Runtime(session=session or sim.session(), monotonic=sim.clock.now, sleep=sim.advance)
     code, grader = check.run(args, runtime, quiet=True)

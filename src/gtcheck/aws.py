@@ -26,6 +26,7 @@ from botocore.exceptions import (
 )
 
 from gtcheck.errors import EnvironmentProblem, UsageError
+from gtcheck.i18n import _
 
 READ_ONLY_OPERATIONS = frozenset(
     {
@@ -141,13 +142,17 @@ def call(operation: Callable[..., Any], /, **kwargs: Any) -> Any:
     except ClientError as problem:
         raise classify(problem) from None
     except (EndpointConnectionError, ConnectionClosedError) as problem:
-        raise EnvironmentProblem(f"cannot reach the endpoint: {problem}") from None
+        raise EnvironmentProblem(
+            _("cannot reach the endpoint: {error}").format(error=problem)
+        ) from None
     except ReadTimeoutError as problem:
         raise Transient(str(problem)) from None
     except (NoCredentialsError, PartialCredentialsError):
         raise EnvironmentProblem(
-            "no AWS credentials found: configure them (aws configure, a profile with "
-            "--profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+            _(
+                "no AWS credentials found: configure them (aws configure, a profile with "
+                "--profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+            )
         ) from None
     except NoRegionError:
         raise UsageError("no region given: pass --regions") from None
@@ -164,7 +169,11 @@ def classify(problem: ClientError) -> Exception:
     if code in TRANSIENT_CODES:
         return Transient(f"{operation}: {code}")
     if code in DENIED_CODES:
-        return EnvironmentProblem(f"access denied for {operation}: {message or code}")
+        return EnvironmentProblem(
+            _("access denied for {operation}: {message}").format(
+                operation=operation, message=message or code
+            )
+        )
     if code == "ResourceNotFoundException":
         return EnvironmentProblem(f"{operation}: {message or 'resource not found'}")
     return problem

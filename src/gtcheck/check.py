@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from gtcheck import argtypes, plugin
+from gtcheck import argtypes, i18n, plugin
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
+from gtcheck.i18n import _
 from gtcheck.options import add_participant_options, add_target_options
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
 from gtcheck.rubric import StepSpec, spec_of
@@ -69,6 +70,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["--profile", args.profile]
     if getattr(args, "no_html", False):
         argv += ["-p", "no:html"]
+    if getattr(args, "lang", None):
+        argv += ["--lang", args.lang]
     return argv
 
 
@@ -107,6 +110,7 @@ def add_parser(subparsers: Any) -> None:
         default=Path("reports"),
         help="where N.json is written (default reports/)",
     )
+    add_language_option(parser)
     parser.add_argument(
         "--watch",
         action="store_true",
@@ -121,7 +125,19 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run_command)
 
 
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        default=None,
+        help="language of titles, hints and reports (default: from LANGUAGE, LC_ALL, "
+        "LC_MESSAGES or LANG; Vietnamese when it starts with vi, else English)",
+    )
+
+
 def run_command(args: argparse.Namespace) -> int:
+    if args.lang:
+        i18n.set_language(args.lang)  # also for what --watch prints between runs
     if args.watch:
         return watch(args, lambda: run(args)[0])
     return run(args)[0]
@@ -150,13 +166,15 @@ def watch(
             if code in (EXIT_OK, EXIT_USAGE) or (max_rounds and rounds >= max_rounds):
                 return code
             print(
-                f"gtcheck check --watch: not all steps pass yet; checking again in "
-                f"{args.every:g} s (Ctrl-C stops)",
+                "gtcheck check --watch: "
+                + _(
+                    "not all steps pass yet; checking again in {seconds:g} s (Ctrl-C stops)"
+                ).format(seconds=args.every),
                 flush=True,
             )
             sleep(args.every)
     except KeyboardInterrupt:
-        print("\ngtcheck check --watch: stopped", file=sys.stderr)
+        print("\ngtcheck check --watch: " + _("stopped"), file=sys.stderr)
         return code
 
 

@@ -27,6 +27,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from gtcheck import aws, streams
 from gtcheck.budget import EVENTUAL_READ_RCU, ReadBudget
 from gtcheck.errors import EnvironmentProblem
+from gtcheck.i18n import _
 from gtcheck.items import AttributeDiff, Attributes, Key, diff, identical, key_attributes, key_of
 
 BATCH_GET_LIMIT = 100
@@ -227,7 +228,7 @@ class World:
                 return False
             request = {self.table: {"Keys": [key_attributes(k) for k in chunk]}}
             found: dict[Key, Attributes] = {}
-            for _ in range(RETRY_ATTEMPTS):
+            for _attempt in range(RETRY_ATTEMPTS):
                 response = self._call(
                     self.clients.dynamodb(region).batch_get_item, RequestItems=request
                 )
@@ -287,7 +288,7 @@ class World:
     ) -> bool:
         keys: set[Key] = set()
         start_key: dict[str, Any] | None = None
-        for _ in range(50):  # pages: a workshop index partition is small
+        for _page in range(50):  # pages: a workshop index partition is small
             if not self._afford(region, index, EVENTUAL_READ_RCU, wait=wait_for_budget):
                 return False
             request: dict[str, Any] = {
@@ -441,11 +442,14 @@ class World:
     def pending_summary(self) -> str:
         """What is still pending, in a few words: `PK / SK in region, ...`."""
         parts = [
-            f"{key[0]} / {key[1]} in {', '.join(regions)}"
+            _("{pk} / {sk} in {regions}").format(pk=key[0], sk=key[1], regions=", ".join(regions))
             for key, regions in _by_key(self._pending_keys()).items()
         ]
         parts += [
-            f"{index} {partition} in {region}" for region, index, partition in self._pending_index()
+            _("{index} {partition} in {region}").format(
+                index=index, partition=partition, region=region
+            )
+            for region, index, partition in self._pending_index()
         ]
         return "; ".join(parts)
 
@@ -487,7 +491,9 @@ class World:
                     return aws.call(operation, **kwargs)
         except aws.Transient as problem:
             raise EnvironmentProblem(
-                f"throttled or failing after {RETRY_ATTEMPTS} attempts: {problem}"
+                _("throttled or failing after {attempts} attempts: {error}").format(
+                    attempts=RETRY_ATTEMPTS, error=problem
+                )
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -52,6 +52,7 @@ def run_demo(args: argparse.Namespace) -> int:
             regions=config.regions,
             timeout=DEFAULT_TIMEOUT,
             report_dir=args.report_dir,
+            lang=args.lang,
         )
         code, _ = check.run(check_args, Runtime(session=session))
     finally:
@@ -94,4 +95,5 @@ def add_parser(subparsers: Any) -> None:
         default=Path("reports"),
         help="where the report is written (default reports/)",
     )
+    check.add_language_option(parser)
     parser.set_defaults(run=run_demo, table=WORKSHOP_TABLE)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gtcheck.i18n import _, ngettext
 from gtcheck.items import Attributes, Key, key_of, show
 
 PLACEHOLDERS = ("[your-name]", "[Your Name]", "[unique-id]", "[timestamp]")
@@ -22,7 +23,9 @@ class NearMiss:
     reason: str
 
     def describe(self) -> str:
-        return f"{self.key[0]} / {self.key[1]} in {self.region} ({self.reason})"
+        return _("{pk} / {sk} in {region} ({reason})").format(
+            pk=self.key[0], sk=self.key[1], region=self.region, reason=self.reason
+        )
 
 
 def edit_distance(left: str, right: str, limit: int = MAX_EDITS) -> int:
@@ -45,19 +48,21 @@ def why_near(wanted: str, found: str) -> str | None:
     if found == wanted:
         return None
     if found.strip() == wanted.strip():
-        return "stray whitespace"
+        return _("stray whitespace")
     if found.casefold() == wanted.casefold():
-        return "letters in a different case"
+        return _("letters in a different case")
     if any(marker in found for marker in PLACEHOLDERS):
         template = found
         for marker in PLACEHOLDERS:
             template = template.replace(marker, "\0")
-        prefix, _, suffix = template.partition("\0")
+        prefix, _marker, suffix = template.partition("\0")
         if wanted.startswith(prefix) and wanted.endswith(suffix.replace("\0", "")):
-            return "the placeholder was not replaced"
+            return _("the placeholder was not replaced")
     edits = edit_distance(found.casefold().strip(), wanted.casefold().strip())
     if edits <= MAX_EDITS:
-        return f"a typo: {edits} character{'s' if edits > 1 else ''} off"
+        return ngettext(
+            "a typo: {count} character off", "a typo: {count} characters off", edits
+        ).format(count=edits)
     return None
 
 
@@ -90,14 +95,19 @@ def not_found_hint(
     what: str, wanted: Key, region: str, scans: dict[str, list[Attributes]] | None
 ) -> str:
     """`what` is absent: say which key was looked for, where, and any near miss."""
-    hint = f"{what} {wanted[0]} / {wanted[1]} is not in {region}"
     misses = near_misses(wanted, scans or {})
     if misses:
-        shown = "; ".join(miss.describe() for miss in misses[:3])
-        hint += f". Found a near miss: {shown}. Keys must match exactly: fix the key"
+        hint = _(
+            "{what} {pk} / {sk} is not in {region}. Found a near miss: {misses}. Keys must "
+            "match exactly: fix the key"
+        )
     else:
-        hint += ". Create it as the workshop page shows (keys must match exactly)"
-    return hint
+        hint = _(
+            "{what} {pk} / {sk} is not in {region}. Create it as the workshop page shows "
+            "(keys must match exactly)"
+        )
+    shown = "; ".join(miss.describe() for miss in misses[:3])
+    return hint.format(what=what, pk=wanted[0], sk=wanted[1], region=region, misses=shown)
 
 
 def missing_index_keys(item: Attributes, index: str) -> list[str]:
@@ -106,7 +116,11 @@ def missing_index_keys(item: Attributes, index: str) -> list[str]:
     for name in (f"{index}PK", f"{index}SK"):
         value = item.get(name)
         if not (isinstance(value, dict) and isinstance(value.get("S"), str)):
-            missing.append(name if value is None else f"{name} (is {show(value)})")
+            missing.append(
+                name
+                if value is None
+                else _("{name} (is {value})").format(name=name, value=show(value))
+            )
     return missing
 
 
@@ -115,7 +129,8 @@ def regions_holding(copies: dict[str, Attributes | None]) -> list[str]:
 
 
 def join(words: Iterable[str]) -> str:
+    """`a, b and c`, in the participant's language."""
     words = list(words)
     if len(words) <= 1:
         return "".join(words)
-    return ", ".join(words[:-1]) + " and " + words[-1]
+    return _("{items} and {last}").format(items=", ".join(words[:-1]), last=words[-1])

@@ -12,18 +12,26 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from gtcheck.i18n import N_, _
+
 Attributes = dict[str, Any]
 Key = tuple[str, str]  # (PK, SK) of the workshop table, both strings
 
 TYPE_NAMES = {
-    "S": "a string (S)", "N": "a number (N)", "BOOL": "a boolean (BOOL)", "M": "a map (M)",
-    "L": "a list (L)", "SS": "a string set (SS)", "NS": "a number set (NS)",
-    "B": "binary (B)", "BS": "a binary set (BS)", "NULL": "null (NULL)",
+    "S": N_("a string (S)"), "N": N_("a number (N)"), "BOOL": N_("a boolean (BOOL)"),
+    "M": N_("a map (M)"), "L": N_("a list (L)"), "SS": N_("a string set (SS)"),
+    "NS": N_("a number set (NS)"), "B": N_("binary (B)"), "BS": N_("a binary set (BS)"),
+    "NULL": N_("null (NULL)"),
 }  # fmt: skip
 ISO_8601 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
 SHOWN_CHARS = 120
+
+
+def type_name(kind: str) -> str:
+    """A DynamoDB type in words, in the participant's language ("a number (N)")."""
+    return _(TYPE_NAMES[kind]) if kind in TYPE_NAMES else kind
 
 
 def key_attributes(key: Key) -> Attributes:
@@ -55,7 +63,7 @@ def plain(value: Any) -> Any:
 def show(value: Any) -> str:
     """A short, typed, printable rendering: `N 299`, `S "abc"`; long text is cut."""
     if value is None:
-        return "(absent)"
+        return _("(absent)")
     text = (
         f"{type_of(value)} {plain(value)!r}" if type_of(value) != "S" else (f'S "{plain(value)}"')
     )
@@ -92,8 +100,12 @@ class AttributeDiff:
     right: Any
 
     def describe(self, left_label: str, right_label: str) -> str:
-        return (
-            f"{self.name}: {show(self.left)} in {left_label}, {show(self.right)} in {right_label}"
+        return _("{name}: {left} in {left_region}, {right} in {right_region}").format(
+            name=self.name,
+            left=show(self.left),
+            left_region=left_label,
+            right=show(self.right),
+            right_region=right_label,
         )
 
 
@@ -135,11 +147,13 @@ class Exactly(Matcher):
 
     def problem(self, value: Any) -> str | None:
         if value is None:
-            return f"is missing (expected {show({self.kind: self.value})})"
+            return _("is missing (expected {expected})").format(expected=self.describe())
         if type_of(value) != self.kind:
             return _wrong_type(value, self.kind)
         if not same_value(value, {self.kind: self.value}):
-            return f"is {show(value)}, expected {show({self.kind: self.value})}"
+            return _("is {value}, expected {expected}").format(
+                value=show(value), expected=self.describe()
+            )
         return None
 
     def describe(self) -> str:
@@ -154,15 +168,15 @@ class OfType(Matcher):
 
     def problem(self, value: Any) -> str | None:
         if value is None:
-            return f"is missing (expected {TYPE_NAMES.get(self.kind, self.kind)})"
+            return _("is missing (expected {expected})").format(expected=type_name(self.kind))
         if type_of(value) != self.kind:
             return _wrong_type(value, self.kind)
         if self.kind == "S" and not str(plain(value)).strip():
-            return "is an empty string"
+            return _("is an empty string")
         return None
 
     def describe(self) -> str:
-        return f"any {TYPE_NAMES.get(self.kind, self.kind)}"
+        return _("any {type}").format(type=type_name(self.kind))
 
 
 @dataclass(frozen=True)
@@ -174,11 +188,13 @@ class Timestamp(Matcher):
         if problem:
             return problem
         if not ISO_8601.match(str(plain(value)).strip()):
-            return f"is {show(value)}, expected an ISO-8601 time like 2025-08-11T15:30:00Z"
+            return _("is {value}, expected an ISO-8601 time like 2025-08-11T15:30:00Z").format(
+                value=show(value)
+            )
         return None
 
     def describe(self) -> str:
-        return "an ISO-8601 time (S)"
+        return _("an ISO-8601 time (S)")
 
 
 @dataclass(frozen=True)
@@ -190,11 +206,13 @@ class OneOf(Matcher):
 
     def problem(self, value: Any) -> str | None:
         if value is None:
-            return f"is missing (expected one of {self.describe()})"
+            return _("is missing (expected one of {expected})").format(expected=self.describe())
         if type_of(value) != self.kind:
             return _wrong_type(value, self.kind)
         if not any(same_value(value, {self.kind: v}) for v in self.values):
-            return f"is {show(value)}, expected one of {self.describe()}"
+            return _("is {value}, expected one of {expected}").format(
+                value=show(value), expected=self.describe()
+            )
         return None
 
     def describe(self) -> str:
@@ -202,12 +220,16 @@ class OneOf(Matcher):
 
 
 def _wrong_type(value: Any, kind: str) -> str:
-    hint = ""
+    """A value of the wrong type; a quoted number gets its own explanation."""
+    found = type_name(type_of(value)) if type_of(value) in TYPE_NAMES else _("an unknown type")
     if kind == "N" and type_of(value) == "S":
-        hint = " (a number typed in quotes is stored as a string: remove the quotes)"
-    return f"is {show(value)}, {TYPE_NAMES.get(type_of(value), 'an unknown type')}, " + (
-        f"expected {TYPE_NAMES.get(kind, kind)}{hint}"
-    )
+        message = _(
+            "is {value}, {found}, expected {expected} (a number typed in quotes is stored "
+            "as a string: remove the quotes)"
+        )
+    else:
+        message = _("is {value}, {found}, expected {expected}")
+    return message.format(value=show(value), found=found, expected=type_name(kind))
 
 
 def problems(item: Attributes, expected: dict[str, Matcher]) -> list[str]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from gtcheck.converge import Convergence, World
 from gtcheck.diagnose import join, not_found_hint, regions_holding
+from gtcheck.i18n import _
 from gtcheck.items import Attributes, Key, Matcher, problems, show
 from gtcheck.plugin import Step
 
@@ -29,7 +30,7 @@ def judge_created(
     copies = world.copies(key)
     holders = regions_holding(copies)
     if not holders:
-        step.fail(not_found_hint(what.capitalize(), key, region, world.scan_all()))
+        step.fail(not_found_hint(sentence_case(what), key, region, world.scan_all()))
     step.found = True
     copy = copies[region] if copies[region] is not None else copies[holders[0]]
     assert copy is not None
@@ -39,8 +40,10 @@ def judge_created(
     if copies[region] is None:
         region_ok = False
         hints.append(
-            f"{what} is in {join(holders)} but not in {region}: this exercise writes it in "
-            f"{region}; switch the console to {region} and create it there"
+            _(
+                "{what} is in {regions} but not in {region}: this exercise writes it in "
+                "{region}; switch the console to {region} and create it there"
+            ).format(what=what, regions=join(holders), region=region)
         )
     else:
         origin = world.first_writer(key)
@@ -48,11 +51,13 @@ def judge_created(
         if origin is not None and origin != region:
             region_ok = False
             hints.append(
-                f"{what} was written in {origin} and replicated to {region}: this exercise "
-                f"writes it in {region} (check the region selector before creating items)"
+                _(
+                    "{what} was written in {origin} and replicated to {region}: this exercise "
+                    "writes it in {region} (check the region selector before creating items)"
+                ).format(what=what, origin=origin, region=region)
             )
     if issues:
-        hints.append(f"{what}: " + "; ".join(issues))
+        hints.append(_("{what}: {problems}").format(what=what, problems="; ".join(issues)))
     maximum = step.spec.points
     if region_points is None:
         points = 0 if (issues or not region_ok) else maximum
@@ -70,6 +75,11 @@ def judge_created(
     if points < maximum:
         step.fail(". ".join(hints), points=points)
     return copy
+
+
+def sentence_case(text: str) -> str:
+    """`text` with a capital first letter, the rest untouched (names like GSI1 stay)."""
+    return text[:1].upper() + text[1:]
 
 
 def source_region(world: World, key: Key, preferred: str) -> str:
@@ -129,15 +139,25 @@ def replication_hint(what: str, key: Key, source: str, result: Convergence, worl
     parts = []
     if missing:
         parts.append(
-            f"{what} {key[0]} / {key[1]} is still pending in {join(missing)} after "
-            f"{world.elapsed():.0f} s (the run's deadline): replication has not delivered it. "
-            "Check that every replica is ACTIVE, then check again (or raise --timeout)"
+            _(
+                "{what} {pk} / {sk} is still pending in {regions} after {seconds:.0f} s (the "
+                "run's deadline): replication has not delivered it. Check that every replica "
+                "is ACTIVE, then check again (or raise --timeout)"
+            ).format(
+                what=what,
+                pk=key[0],
+                sk=key[1],
+                regions=join(missing),
+                seconds=world.elapsed(),
+            )
         )
     for region in differing:
         shown = "; ".join(d.describe(source, region) for d in result.differences[region][:5])
         parts.append(
-            f"{what} is still pending: it differs between {source} and {region} ({shown}). "
-            "A later write may still be replicating; last writer wins per item, so the "
-            "regions settle on one whole copy"
+            _(
+                "{what} is still pending: it differs between {source} and {region} "
+                "({differences}). A later write may still be replicating; last writer wins "
+                "per item, so the regions settle on one whole copy"
+            ).format(what=what, source=source, region=region, differences=shown)
         )
     return ". ".join(parts)

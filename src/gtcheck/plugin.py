@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from gtcheck import aws, html_report
+from gtcheck import aws, html_report, i18n
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
 from gtcheck.errors import (
@@ -26,9 +26,10 @@ from gtcheck.errors import (
     EnvironmentProblem,
     GtcheckError,
 )
+from gtcheck.i18n import _
 from gtcheck.redact import Redaction, credential_values
 from gtcheck.report import SCHEMA, report_path, write_json
-from gtcheck.rubric import MARKER_HELP, Status, StepSpec, spec_of
+from gtcheck.rubric import MARKER_HELP, STATUS_LABELS, Status, StepSpec, spec_of, status_label
 
 GRADER_KEY = pytest.StashKey["Grader"]()
 RUNTIME_KEY = pytest.StashKey[Runtime]()
@@ -68,6 +69,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="0.5",
         help="fraction of the provisioned read capacity the run may use",
     )
+    group.addoption(
+        "--lang",
+        dest="gt_lang",
+        choices=i18n.LANGUAGES,
+        default=None,
+        help="language of titles, hints and reports: en or vi (default: from LANGUAGE, "
+        "LC_ALL, LC_MESSAGES or LANG)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-html reads --html
@@ -80,12 +89,15 @@ def pytest_configure(config: pytest.Config) -> None:
     except GtcheckError as problem:
         raise pytest.UsageError(str(problem)) from None
     runtime = config.stash.get(RUNTIME_KEY, Runtime())
+    previous_language = i18n.chosen_language()
+    i18n.set_language(config.getoption("gt_lang") or i18n.default_language())
     if getattr(config.option, "htmlpath", "missing") is None:  # pytest-html on, no --html
         config.option.htmlpath = str(
             report_path(settings.report_dir, settings.participant, ".html")
         )
         config.option.self_contained_html = True
     grader = Grader(settings, runtime)
+    grader.previous_language = previous_language
     grader.redaction = Redaction(credential_values(runtime.session)).install()
     config.stash[GRADER_KEY] = grader
     config.pluginmanager.register(grader, "gtcheck-grader")
@@ -95,6 +107,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     grader = config.stash.get(GRADER_KEY, None)
     if grader is not None:
         grader.redaction.remove()
+        i18n.set_language(grader.previous_language)
         del config.stash[GRADER_KEY]
         config.pluginmanager.unregister(grader)
 
@@ -137,7 +150,7 @@ class StepResult:
         return {
             "id": self.spec.id,
             "exercise": self.spec.exercise,
-            "title": self.spec.title,
+            "title": _(self.spec.title),
             "kind": str(self.spec.kind),
             "status": str(self.status),
             "points": self.points,
@@ -165,6 +178,7 @@ class Grader:
         self.redaction = Redaction([])
         self.live: Callable[[str], None] | None = None
         self.report_file: str | None = None
+        self.previous_language: str | None = None
 
     def report_json_path(self) -> Path:
         return report_path(self.settings.report_dir, self.settings.participant, ".json")
@@ -188,7 +202,13 @@ class Grader:
     def _show_wait(self, pending: str, seconds: float) -> None:
         """A live line while a step waits on replication (terminals only, never a log)."""
         if self.live is not None:
-            line = f"waiting for {self._current} {seconds:4.1f} s: {pending}" if pending else ""
+            line = (
+                _("waiting for {step} {seconds:4.1f} s: {pending}").format(
+                    step=self._current, seconds=seconds, pending=pending
+                )
+                if pending
+                else ""
+            )
             self.live(line)
 
     # ----- pytest hooks ----------------------------------------------------------------
@@ -239,7 +259,9 @@ class Grader:
             self.environment_problem = self.environment_problem or step.hint
         elif report.when == "setup":
             status, points = Status.ERROR, 0
-            step.hint = step.hint or "the check could not start: " + report.longreprtext[-300:]
+            step.hint = step.hint or _("the check could not start: {error}").format(
+                error=report.longreprtext[-300:]
+            )
         else:
             status, points = Status.FAILED, min(step.points, spec.points)
             if step.hint is None:
@@ -267,21 +289,22 @@ class Grader:
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         write = terminalreporter.write_line
         terminalreporter.section("gtcheck: " + self.settings.participant)
+        width = max(len(status_label(status)) for status in STATUS_LABELS)
         for spec in self.specs:
             result = self.results.get(spec.id)
             if result is None:
                 continue
             write(
-                f"{result.status.value:8} {result.points:>3}/{spec.points:<3} {spec.id:26} "
-                f"{spec.title}"
+                f"{status_label(result.status):{width}} {result.points:>3}/{spec.points:<3} "
+                f"{spec.id:26} {_(spec.title)}"
             )
             if result.hint and result.status is not Status.PASSED:
-                write(f"{'':14}-> {result.hint}")
+                write(f"{'':{width + 6}}-> {result.hint}")
         score, maximum = self.score()
-        write(
-            f"score {score} / {maximum}"
-            + (f"   report: {self.report_file}" if self.report_file else "")
-        )
+        line = _("score {score} / {maximum}").format(score=score, maximum=maximum)
+        if self.report_file:
+            line += "   " + _("report: {path}").format(path=self.report_file)
+        write(line)
 
     # ----- pytest-html ---------------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
@@ -300,7 +323,7 @@ class Grader:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
-        cells[2:2] = html_report.HEADER_CELLS
+        cells[2:2] = html_report.header_cells()
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
@@ -340,7 +363,7 @@ class Grader:
         steps = []
         for spec in self.specs:
             result = self.results.get(spec.id) or StepResult(
-                spec, Status.SKIPPED, 0, "not run", 0.0, {}, False
+                spec, Status.SKIPPED, 0, _("not run"), 0.0, {}, False
             )
             steps.append(result.as_json())
         return {
@@ -352,6 +375,7 @@ class Grader:
             "duration_s": round(time.monotonic() - self._started, 3),
             "score": score,
             "max_score": maximum,
+            "lang": i18n.language(),
             "steps": steps,
         } | latency_summary(self.latency_samples())
 
@@ -367,16 +391,22 @@ class Grader:
             if result is None:
                 continue
             if result.status is Status.ERROR:
-                raise EnvironmentProblem(f"not judged: {required} could not be checked")
+                raise EnvironmentProblem(
+                    _("not judged: {step} could not be checked").format(step=required)
+                )
             if result.status is not Status.PASSED and not result.found:
-                pytest.skip(f"skipped: needs {required} ({result.spec.title})")
+                pytest.skip(
+                    _("skipped: needs {step} ({title})").format(
+                        step=required, title=_(result.spec.title)
+                    )
+                )
 
 
 # ----- fixtures -------------------------------------------------------------------------
 def _grader(request: pytest.FixtureRequest) -> Grader:
     grader = request.config.stash.get(GRADER_KEY, None)
     if grader is None:
-        pytest.skip("gtcheck checks need --participant NAME")
+        pytest.skip(_("gtcheck checks need --participant NAME"))
     return grader
 
 
@@ -408,12 +438,12 @@ def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
         return str(longrepr[2]).removeprefix("Skipped: ")
-    return "skipped"
+    return _("skipped")
 
 
 def _failure_text(report: pytest.TestReport) -> str:
     text = report.longreprtext.strip().splitlines()
-    return text[-1][:500] if text else "failed"
+    return text[-1][:500] if text else _("failed")
 
 
 def _attach_html(report: pytest.TestReport, fragment: str) -> None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from gtcheck.i18n import N_, _
+
 MARKER = "rubric"
 MARKER_HELP = (
     "rubric(id, points, exercise, title, kind='graded', requires=()): "
@@ -28,6 +30,19 @@ class Status(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     ERROR = "error"
+
+
+STATUS_LABELS = {
+    Status.PASSED: N_("passed"),
+    Status.FAILED: N_("failed"),
+    Status.SKIPPED: N_("skipped"),
+    Status.ERROR: N_("error"),
+}
+
+
+def status_label(status: str) -> str:
+    """A status as participants read it; reports keep the English value as data."""
+    return _(STATUS_LABELS[Status(status)])
 
 
 @dataclass(frozen=True)
