@@ -12,6 +12,7 @@ from gtcheck import workshop
 from gtcheck.config import Settings
 from gtcheck.converge import World
 from gtcheck.diagnose import join
+from gtcheck.errors import GtcheckError
 from gtcheck.i18n import _
 from gtcheck.items import Key
 from gtcheck.plugin import GRADER_KEY
@@ -47,8 +48,15 @@ def _read_once(request: pytest.FixtureRequest) -> None:
     settings: Settings = grader.settings
     world = grader.world()
     world.watch(workshop.user_key(settings.participant), workshop.order_key(settings.participant))
-    if settings.product_id:
-        world.watch(workshop.product_key(settings.product_id))
+    try:
+        lookup = request.getfixturevalue("product")  # GSI1, which ex4 reads anyway
+        if lookup.key is not None:
+            world.watch(lookup.key)
+        if all(world.small(region) for region in world.regions):
+            found = workshop.timing_keys_in(world.scan_all())  # the first read itself
+            world.watch(*workshop.named(found, settings.participant))
+    except GtcheckError:
+        pass  # the steps that need these reads report why they failed
 
 
 @pytest.fixture(scope="session")

@@ -7,24 +7,19 @@ import pytest
 from gtcheck.converge import World
 from gtcheck.diagnose import regions_holding
 from gtcheck.i18n import _, ngettext
-from gtcheck.items import Exactly, Key, OfType, OneOf, key_of, problems
+from gtcheck.items import Exactly, Key, OfType, OneOf, problems
 from gtcheck.judge import copy_evidence, replication_hint
 from gtcheck.plugin import Step
-from gtcheck.workshop import TIMING_PREFIX, profile_keys
-
-
-def is_timing(key: Key) -> bool:
-    return key[0].startswith(TIMING_PREFIX) and key[1] == "REPLICATION"
+from gtcheck.workshop import TIMING_PREFIX, is_timing, named, profile_keys, timing_keys_in
 
 
 def timing_keys(world: World) -> list[Key]:
-    """`TEST#timing-*` / REPLICATION keys: from the streams (no read capacity), else from
-    one bounded scan per region (also when the streams hold none, e.g. after 24 hours)."""
+    """Timing item keys: from the scans a small table was read with, else from the streams
+    (no read capacity), else from one bounded scan per region."""
+    if world.scanned_everywhere():
+        return sorted(timing_keys_in(world.scan_all()))
     keys = {key for key in (world.stream_keys() or ()) if is_timing(key)}
-    if not keys:
-        for items in world.scan_all().values():
-            keys |= {key for key in map(key_of, items) if key is not None and is_timing(key)}
-    return sorted(keys)
+    return sorted(keys or timing_keys_in(world.scan_all()))
 
 
 @pytest.mark.rubric(
@@ -43,9 +38,9 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
         step.fail(
             _("no TEST#timing-* / REPLICATION item in any region: create one as exercise 5 shows")
         )
-    named = [key for key in found if participant.casefold() in key[0].casefold()]
-    sole_owner = len(named) == len(found) or len(profile_keys(world.scan_all())) == 1
-    mine = found if sole_owner else named
+    carrying_name = named(found, participant)
+    sole_owner = len(carrying_name) == len(found) or len(profile_keys(world.scan_all())) == 1
+    mine = found if sole_owner else carrying_name
     step.evidence["candidates"] = [k[0] for k in found[:20]]
     if not mine:
         step.fail(

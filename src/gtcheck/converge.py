@@ -134,7 +134,7 @@ class World:
                 region, index["IndexName"], rcu(index.get("ProvisionedThroughput"))
             )
 
-    def _small(self, region: str) -> bool:
+    def small(self, region: str) -> bool:
         """Is the table in `region` small enough that one Scan beats looking keys up?"""
         table = self.describe(region)
         return (table.get("TableSizeBytes") or 0) <= SCAN_FIRST_BYTES and (
@@ -159,7 +159,7 @@ class World:
             for region in self.regions:
                 if region in self._scans:
                     continue  # a whole-table read already answered for this region
-                if self._small(region):
+                if self.small(region):
                     self.scan(region)
                 else:
                     self._batch_get(region, unread, wait_for_budget=True)
@@ -434,7 +434,7 @@ class World:
                     return
                 if self.on_wait is not None:
                     self.on_wait(self.pending_summary(), self._monotonic() - started)
-                self._sleep(min(self.poll_seconds, self.remaining()) or self.poll_seconds)
+                self._sleep(self._next_poll_delay())
         finally:
             if self.on_wait is not None:
                 self.on_wait("", -1.0)
@@ -452,6 +452,16 @@ class World:
             for region, index, partition in self._pending_index()
         ]
         return "; ".join(parts)
+
+    def _next_poll_delay(self) -> float:
+        """The poll interval, or longer when the budget cannot pay for the next read yet:
+        a steady pace the budget sustains, rather than reads skipped at random."""
+        delays = [
+            max(self.poll_seconds,
+                self.budget.seconds_until(region, self.table, EVENTUAL_READ_RCU * len(keys)))
+            for region, keys in self._pending_keys().items()
+        ]  # fmt: skip
+        return min(min(delays, default=self.poll_seconds), self.remaining()) or self.poll_seconds
 
     def _refresh(self) -> None:
         """Re-read what is still pending: one BatchGetItem per region missing something,

@@ -25,7 +25,8 @@ def judge_created(
     """Find `key`, grade where it was written and its attributes; returns the copy judged.
 
     With `region_points`, that many points are for the right region and the rest for the
-    attributes; with None the step is all or nothing. Fails fast when the item is nowhere.
+    attributes; with None only the attributes count, all or nothing. Fails fast when the
+    item is nowhere.
     """
     copies = world.copies(key)
     holders = regions_holding(copies)
@@ -37,7 +38,9 @@ def judge_created(
     issues = problems(copy, expected)
     hints = []
     region_ok = True
-    if copies[region] is None:
+    if region_points is None:
+        pass  # the rubric grades this item's contents only, not where it was written
+    elif copies[region] is None:
         region_ok = False
         hints.append(
             _(

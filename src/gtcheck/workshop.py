@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gtcheck.items import Attributes, Key
+from gtcheck.items import Attributes, Key, key_of
 
 CATEGORY = "CATEGORY#eu-electronics"
 PENDING = "STATUS#pending"
@@ -45,6 +46,25 @@ class ProductLookup:
     key: Key | None
     hint: str | None = None
     candidates: list[str] = field(default_factory=list)
+
+
+def is_timing(key: Key) -> bool:
+    """A key of exercise 5's timing items: `TEST#timing-*` / REPLICATION."""
+    return key[0].startswith(TIMING_PREFIX) and key[1] == "REPLICATION"
+
+
+def timing_keys_in(scans: dict[str, list[Attributes]]) -> set[Key]:
+    """Every timing item key seen in any region's scan."""
+    keys: set[Key] = set()
+    for items in scans.values():
+        keys |= {key for key in map(key_of, items) if key is not None and is_timing(key)}
+    return keys
+
+
+def named(keys: Iterable[Key], participant: str) -> list[Key]:
+    """The keys that carry the participant's name (case-insensitive)."""
+    name = participant.casefold()
+    return sorted(key for key in keys if name in key[0].casefold())
 
 
 def profile_keys(scans: dict[str, list[Attributes]]) -> set[Key]:
