@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ON_DEMAND_RATE = 10.0  # RCU/s assumed for a PAY_PER_REQUEST table, which has no provisioning
-BURST_SECONDS = 2.0
+BURST_SECONDS = 1.0  # a second of unused budget may be spent at once, no more
 EVENTUAL_READ_RCU = 0.5  # one item up to 4 KB, eventually consistent
 
 
@@ -37,7 +37,10 @@ class ReadBudget:
         rate = max(capacity * self.fraction, 0.1)
         bucket = self._buckets.get((region, resource))
         if bucket is None:
-            self._buckets[(region, resource)] = Bucket(rate, rate * BURST_SECONDS, self.monotonic())
+            # A run starts with one small read in hand, not a full burst, so its average
+            # rate stays inside the budget however short the run is.
+            start = min(rate, EVENTUAL_READ_RCU)
+            self._buckets[(region, resource)] = Bucket(rate, start, self.monotonic())
         else:
             bucket.rate = rate
 

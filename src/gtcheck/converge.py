@@ -453,14 +453,29 @@ class World:
         ]
         return "; ".join(parts)
 
+    def _poll_region(self, region: str, keys: list[Key]) -> None:
+        """Re-read a region's pending keys, or, when the budget cannot pay for them all,
+        just the first: writes made together arrive together, so when it changes, the
+        rest are read at once."""
+        if self.budget.affordable(region, self.table, EVENTUAL_READ_RCU * len(keys)):
+            self._batch_get(region, keys, wait_for_budget=False)
+            return
+        sentinel, rest = keys[0], keys[1:]
+        before = self._items.get((region, sentinel))
+        if (
+            self._batch_get(region, [sentinel], wait_for_budget=False)
+            and rest
+            and not (identical(self._items.get((region, sentinel)), before))
+        ):
+            self._batch_get(region, rest, wait_for_budget=False)
+
     def _next_poll_delay(self) -> float:
         """The poll interval, or longer when the budget cannot pay for the next read yet:
         a steady pace the budget sustains, rather than reads skipped at random."""
         delays = [
-            max(self.poll_seconds,
-                self.budget.seconds_until(region, self.table, EVENTUAL_READ_RCU * len(keys)))
-            for region, keys in self._pending_keys().items()
-        ]  # fmt: skip
+            max(self.poll_seconds, self.budget.seconds_until(region, self.table, EVENTUAL_READ_RCU))
+            for region in self._pending_keys()
+        ]
         return min(min(delays, default=self.poll_seconds), self.remaining()) or self.poll_seconds
 
     def _refresh(self) -> None:
@@ -471,7 +486,7 @@ class World:
             stale = [k for k in keys if now - self._read_at.get((region, k), -math.inf)
                      >= self.poll_seconds * 0.9]  # fmt: skip
             if stale:
-                self._batch_get(region, stale, wait_for_budget=False)
+                self._poll_region(region, stale)
         for region, index, partition in self._pending_index():
             self._query_index(region, index, partition, wait_for_budget=False)
 
