@@ -4,20 +4,12 @@ line is escaped here: participant data is hostile. Labels are in the run's langu
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from html import escape
 from typing import Any
 
 from gtcheck.i18n import N_, _, ngettext
-from gtcheck.rubric import status_label
+from gtcheck.rubric import EXERCISES, exercise_points, status_label
 
-EXERCISES = {
-    1: N_("Write to primary, read from replica"),
-    2: N_("Write to replica, read from primary"),
-    3: N_("Conflict resolution"),
-    4: N_("Query patterns across regions"),
-    5: N_("Replication timing"),
-}
 STATES = {"identical": N_("identical"), "missing": N_("missing"), "differs": N_("differs")}
 STATE_COLUMNS = (N_("Region"), N_("Copy"), N_("When"))
 LATENCY_NOTE = N_("From the streams' timestamps (DynamoDB rounds them to the second).")
@@ -101,16 +93,6 @@ def header(report: dict[str, Any]) -> str:
         f'<div class="gt-score" id="gt-score">{score} / {maximum}</div>'
         f'<div class="gt-bars">{"".join(rows)}</div></div>'
     )
-
-
-def exercise_points(steps: Iterable[dict[str, Any]]) -> dict[int, tuple[int, int]]:
-    """Points earned and possible per exercise (exercises with points only)."""
-    totals: dict[int, tuple[int, int]] = {}
-    for step in steps:
-        if step["max_points"]:
-            earned, possible = totals.get(step["exercise"], (0, 0))
-            totals[step["exercise"]] = (earned + step["points"], possible + step["max_points"])
-    return totals
 
 
 def environment(report: dict[str, Any]) -> str:

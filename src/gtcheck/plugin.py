@@ -29,7 +29,17 @@ from gtcheck.errors import (
 from gtcheck.i18n import _
 from gtcheck.redact import Redaction, credential_values
 from gtcheck.report import SCHEMA, report_path, write_json
-from gtcheck.rubric import MARKER_HELP, STATUS_LABELS, Status, StepSpec, spec_of, status_label
+from gtcheck.rubric import (
+    EXERCISES,
+    MARKER_HELP,
+    STATUS_LABELS,
+    Status,
+    StepSpec,
+    exercise_points,
+    spec_of,
+    status_label,
+    text_bar,
+)
 
 GRADER_KEY = pytest.StashKey["Grader"]()
 RUNTIME_KEY = pytest.StashKey[Runtime]()
@@ -300,6 +310,11 @@ class Grader:
             )
             if result.hint and result.status is not Status.PASSED:
                 write(f"{'':{width + 6}}-> {result.hint}")
+        steps = [result.as_json() for result in self.results.values()]
+        for exercise, (earned, possible) in sorted(exercise_points(steps).items()):
+            name = _(EXERCISES[exercise]) if exercise in EXERCISES else ""
+            label = _("Exercise {number}").format(number=exercise)
+            write(f"{label:12} {text_bar(earned, possible)} {earned:>3}/{possible:<3} {name}")
         score, maximum = self.score()
         line = _("score {score} / {maximum}").format(score=score, maximum=maximum)
         if self.report_file:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -43,6 +44,31 @@ STATUS_LABELS = {
 def status_label(status: str) -> str:
     """A status as participants read it; reports keep the English value as data."""
     return _(STATUS_LABELS[Status(status)])
+
+
+EXERCISES = {
+    1: N_("Write to primary, read from replica"),
+    2: N_("Write to replica, read from primary"),
+    3: N_("Conflict resolution"),
+    4: N_("Query patterns across regions"),
+    5: N_("Replication timing"),
+}
+
+
+def exercise_points(steps: Iterable[dict[str, Any]]) -> dict[int, tuple[int, int]]:
+    """Points earned and possible per exercise (exercises with points only)."""
+    totals: dict[int, tuple[int, int]] = {}
+    for step in steps:
+        if step["max_points"]:
+            earned, possible = totals.get(step["exercise"], (0, 0))
+            totals[step["exercise"]] = (earned + step["points"], possible + step["max_points"])
+    return totals
+
+
+def text_bar(earned: int, possible: int, width: int = 20) -> str:
+    """A progress bar for a terminal: filled blocks for the share of points earned."""
+    filled = 0 if not possible else round(width * earned / possible)
+    return "█" * filled + "░" * (width - filled)
 
 
 @dataclass(frozen=True)
