@@ -31,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -56,6 +55,7 @@ import boto3  # noqa: E402
 import moto  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
+from barsheet import Report  # noqa: E402
 from gtcheck import check, converge, templates  # noqa: E402
 from gtcheck.budget import BURST_SECONDS  # noqa: E402
 from gtcheck.config import Runtime  # noqa: E402
@@ -121,31 +121,6 @@ class Params:
 
 FULL = Params((0.5, 1.0, 2.0), (1.0, 2.0), runs=4, shared_runs=5, paused_timeout=10.0)
 QUICK = Params((1.0,), (1.0,), runs=2, shared_runs=2, paused_timeout=6.0)
-
-
-@dataclass
-class Bar:
-    name: str
-    shown: str
-    limit: str
-    ok: bool
-
-
-@dataclass
-class Report:
-    """Rows printed as they are measured, and the bars judged on the way."""
-
-    bars: list[Bar] = field(default_factory=list)
-
-    def section(self, title: str) -> None:
-        print(f"\n{title}", flush=True)
-
-    def row(self, label: str, value: str) -> None:
-        print(f"  {label:<60} {value}", flush=True)
-
-    def bar(self, name: str, shown: str, limit: str, ok: bool) -> None:
-        self.bars.append(Bar(name, shown, limit, ok))
-        self.row(f"bar: {name}", f"{shown}  (needs {limit})  {'ok' if ok else 'FAILED'}")
 
 
 # ----- small helpers --------------------------------------------------------------------
@@ -733,28 +708,6 @@ def print_header(p: Params, quick: bool) -> None:
     print(f"  (c) both directions paused, lag {PAUSED_LAG:g} s, timeout {p.paused_timeout:g} s")
 
 
-def guarded(report: Report, name: str, part: Callable[[], None]) -> None:
-    """Run one part; a crash fails its bar instead of hiding the other parts' figures."""
-    try:
-        part()
-    except Exception as problem:  # any crash is a failed bar, shown in full
-        traceback.print_exc()
-        report.bar(f"{name} ran to the end", type(problem).__name__, "no error", False)
-
-
-def print_summary(report: Report, elapsed: float) -> int:
-    print("\nsummary")
-    print(f"  {'bar':<60} {'value':>16}  {'needs':<10} result")
-    for bar in report.bars:
-        print(f"  {bar.name:<60} {bar.shown:>16}  {bar.limit:<10} {'ok' if bar.ok else 'FAILED'}")
-    print(f"  total time {elapsed:.1f} s")
-    failed = [bar for bar in report.bars if not bar.ok]
-    for bar in failed:
-        print(f"FAILED: {bar.name} = {bar.shown}, needs {bar.limit}")
-    print("all bars met" if not failed else f"{len(failed)} bar(s) failed")
-    return 1 if failed else 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small samples, a smoke check")
@@ -762,20 +715,19 @@ def main(argv: list[str] | None = None) -> int:
     p = QUICK if args.quick else FULL
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     print_header(p, args.quick)
-    report = Report()
+    report = Report(label_width=60)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="bench-check-") as scratch:
         report_dir = Path(scratch)
-        guarded(report, "warm-up", lambda: warm_up(report_dir))
+        report.guarded("warm-up", lambda: warm_up(report_dir))
         for index, lag in enumerate(p.lags):
-            guarded(
-                report,
+            report.guarded(
                 f"lag {lag:g}",
                 lambda lag=lag, index=index: measure_lag(report, lag, p, report_dir, SEED + index),
             )
-        guarded(report, "shared table", lambda: run_shared(report, p, report_dir))
-        guarded(report, "(c)", lambda: run_paused(report, p, report_dir))
-    return print_summary(report, time.perf_counter() - started)
+        report.guarded("shared table", lambda: run_shared(report, p, report_dir))
+        report.guarded("(c)", lambda: run_paused(report, p, report_dir))
+    return report.summary(time.perf_counter() - started, value_width=16)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,7 @@ import statistics
 import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from moto.server import ThreadedMotoServer
 
+from barsheet import Report
 from gtcheck.sim import SimConfig, Simulator
 from gtcheck.sim.server import SimServer
 from gtcheck.sim.workshop_table import create_table_request
@@ -73,31 +73,6 @@ class Params:
 
 FULL = Params(40, 0.1, 0.003, 0.05, 3000, 2, 15, 200, 100)
 QUICK = Params(12, 0.1, 0.003, 0.05, 600, 2, 10, 50, 50)
-
-
-@dataclass
-class Bar:
-    name: str
-    shown: str
-    limit: str
-    ok: bool
-
-
-@dataclass
-class Report:
-    """Rows of figures printed as they are measured, and the bars judged on the way."""
-
-    bars: list[Bar] = field(default_factory=list)
-
-    def section(self, title: str) -> None:
-        print(f"\n{title}", flush=True)
-
-    def row(self, label: str, value: str) -> None:
-        print(f"  {label:<52} {value}", flush=True)
-
-    def bar(self, name: str, shown: str, limit: str, ok: bool) -> None:
-        self.bars.append(Bar(name, shown, limit, ok))
-        self.row(f"bar: {name}", f"{shown}  (needs {limit})  {'ok' if ok else 'FAILED'}")
 
 
 # ----- small helpers --------------------------------------------------------------------
@@ -511,28 +486,6 @@ def print_header(p: Params, quick: bool) -> None:
     )
 
 
-def guarded(report: Report, name: str, part: Callable[[], None]) -> None:
-    """Run one part; a crash fails its bar instead of hiding the other parts' figures."""
-    try:
-        part()
-    except Exception as problem:  # any crash is a failed bar, shown in full
-        traceback.print_exc()
-        report.bar(f"{name} ran to the end", type(problem).__name__, "no error", False)
-
-
-def print_summary(report: Report, elapsed: float) -> int:
-    print("\nsummary")
-    print(f"  {'bar':<52} {'value':>10}  {'needs':<10} result")
-    for bar in report.bars:
-        print(f"  {bar.name:<52} {bar.shown:>10}  {bar.limit:<10} {'ok' if bar.ok else 'FAILED'}")
-    print(f"  total time {elapsed:.1f} s")
-    failed = [bar for bar in report.bars if not bar.ok]
-    for bar in failed:
-        print(f"FAILED: {bar.name} = {bar.shown}, needs {bar.limit}")
-    print("all bars met" if not failed else f"{len(failed)} bar(s) failed")
-    return 1 if failed else 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small samples, a smoke check")
@@ -540,13 +493,13 @@ def main(argv: list[str] | None = None) -> int:
     p = QUICK if args.quick else FULL
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # plain moto logs every request
     print_header(p, args.quick)
-    report = Report()
+    report = Report(label_width=52)
     started = time.perf_counter()
     for lag in DELAY_LAGS:
-        guarded(report, f"(a) lag {lag}", lambda lag=lag: run_delay(report, p, lag))
-    guarded(report, "(b)", lambda: run_throughput(report, p))
-    guarded(report, "(c)", lambda: run_getitem(report, p))
-    return print_summary(report, time.perf_counter() - started)
+        report.guarded(f"(a) lag {lag}", lambda lag=lag: run_delay(report, p, lag))
+    report.guarded("(b)", lambda: run_throughput(report, p))
+    report.guarded("(c)", lambda: run_getitem(report, p))
+    return report.summary(time.perf_counter() - started, value_width=10)
 
 
 if __name__ == "__main__":

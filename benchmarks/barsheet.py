@@ -1,0 +1,57 @@
+"""What every benchmark prints: figures as they are measured, bars judged on the way, and
+a summary whose exit code says whether every bar was met."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Bar:
+    name: str
+    shown: str
+    limit: str
+    ok: bool
+
+
+@dataclass
+class Report:
+    """Rows printed as they are measured, and the bars judged on the way."""
+
+    label_width: int = 52
+    bars: list[Bar] = field(default_factory=list)
+
+    def section(self, title: str) -> None:
+        print(f"\n{title}", flush=True)
+
+    def row(self, label: str, value: str) -> None:
+        print(f"  {label:<{self.label_width}} {value}", flush=True)
+
+    def bar(self, name: str, shown: str, limit: str, ok: bool) -> None:
+        self.bars.append(Bar(name, shown, limit, ok))
+        self.row(f"bar: {name}", f"{shown}  (needs {limit})  {'ok' if ok else 'FAILED'}")
+
+    def guarded(self, name: str, part: Callable[[], None]) -> None:
+        """Run one part; a crash fails its bar instead of hiding the other parts' figures."""
+        try:
+            part()
+        except Exception as problem:  # any crash is a failed bar, shown in full
+            traceback.print_exc()
+            self.bar(f"{name} ran to the end", type(problem).__name__, "no error", False)
+
+    def summary(self, elapsed: float, value_width: int = 10) -> int:
+        """Print every bar and the verdict; 0 if all were met, else 1."""
+        width = self.label_width
+        print("\nsummary")
+        print(f"  {'bar':<{width}} {'value':>{value_width}}  {'needs':<10} result")
+        for bar in self.bars:
+            verdict = "ok" if bar.ok else "FAILED"
+            print(f"  {bar.name:<{width}} {bar.shown:>{value_width}}  {bar.limit:<10} {verdict}")
+        print(f"  total time {elapsed:.1f} s")
+        failed = [bar for bar in self.bars if not bar.ok]
+        for bar in failed:
+            print(f"FAILED: {bar.name} = {bar.shown}, needs {bar.limit}")
+        print("all bars met" if not failed else f"{len(failed)} bar(s) failed")
+        return 1 if failed else 0
