@@ -18,7 +18,7 @@ from gtcheck import argtypes, i18n, plugin
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
 from gtcheck.i18n import _
-from gtcheck.options import add_participant_options, add_target_options
+from gtcheck.options import add_participant_options, add_report_dir_option, add_target_options
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
 from gtcheck.rubric import StepSpec, spec_of
 
@@ -104,12 +104,7 @@ def add_parser(subparsers: Any) -> None:
     )
     add_participant_options(parser)
     add_target_options(parser)
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=Path("reports"),
-        help="where N.json is written (default reports/)",
-    )
+    add_report_dir_option(parser)
     add_language_option(parser)
     parser.add_argument(
         "--watch",

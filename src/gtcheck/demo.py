@@ -8,14 +8,14 @@ looks like, with no AWS account and no network.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from gtcheck import argtypes, check
 from gtcheck.aws import Clients, Target
 from gtcheck.config import Runtime
-from gtcheck.options import DEFAULT_TIMEOUT, participant
+from gtcheck.options import DEFAULT_TIMEOUT, add_report_dir_option, participant
 from gtcheck.sim import SimConfig, Simulator
+from gtcheck.sim.command import add_replication_options
 from gtcheck.sim.config import DEFAULT_REGIONS, WORKSHOP_TABLE
 from gtcheck.solve import solve
 from gtcheck.templates import Placeholders
@@ -76,24 +76,7 @@ def add_parser(subparsers: Any) -> None:
         default=DEFAULT_REGIONS,
         help="comma-separated regions (default us-east-1,eu-west-1)",
     )
-    parser.add_argument(
-        "--lag",
-        type=argtypes.seconds,
-        default=1.0,
-        help="replication delay in seconds (default 1.0)",
-    )
-    parser.add_argument(
-        "--jitter",
-        type=argtypes.seconds,
-        default=0.3,
-        help="replication delay varies by up to this (default 0.3)",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed for the jitter")
-    parser.add_argument(
-        "--report-dir",
-        type=Path,
-        default=Path("reports"),
-        help="where the report is written (default reports/)",
-    )
+    add_replication_options(parser)
+    add_report_dir_option(parser)
     check.add_language_option(parser)
     parser.set_defaults(run=run_demo, table=WORKSHOP_TABLE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from gtcheck import argtypes
@@ -62,6 +63,15 @@ def add_target_options(parser: argparse.ArgumentParser) -> None:
         type=timeout,
         default=DEFAULT_TIMEOUT,
         help="seconds to wait for replication in the whole run (default 120)",
+    )
+
+
+def add_report_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports"),
+        help="where N.html and N.json are written (default reports/)",
     )
 
 

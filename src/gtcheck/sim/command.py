@@ -38,16 +38,7 @@ def add_sim_parser(subparsers: Any) -> None:
         help="comma-separated regions; the first is the primary",
     )
     parser.add_argument("--table", default=WORKSHOP_TABLE, help="the workshop table's name")
-    parser.add_argument(
-        "--lag", type=argtypes.seconds, default=1.0, help="replication delay in seconds"
-    )
-    parser.add_argument(
-        "--jitter",
-        type=argtypes.seconds,
-        default=0.3,
-        help="replication delay varies by up to this many seconds",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="seed for jitter and throttling")
+    add_replication_options(parser)
     parser.add_argument(
         "--throttle",
         type=argtypes.fraction,
@@ -62,6 +53,23 @@ def add_sim_parser(subparsers: Any) -> None:
         "(as the workshop stack leaves it); none: no table",
     )
     parser.set_defaults(run=run_sim)
+
+
+def add_replication_options(parser: argparse.ArgumentParser) -> None:
+    """--lag, --jitter and --seed: how the offline global table replicates."""
+    parser.add_argument(
+        "--lag",
+        type=argtypes.seconds,
+        default=1.0,
+        help="replication delay in seconds (default 1.0)",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=argtypes.seconds,
+        default=0.3,
+        help="replication delay varies by up to this many seconds (default 0.3)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for jitter and throttling")
 
 
 def add_fault_parser(subparsers: Any) -> None:
