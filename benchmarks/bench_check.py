@@ -96,7 +96,7 @@ PAUSED_PENDING = (
 )
 # gtcheck requests that serve the naive checker's purpose: telling when items converged.
 ITEM_CONVERGENCE_OPS = frozenset(
-    {"BatchGetItem", "GetItem", "GetRecords", "GetShardIterator", "DescribeStream"}
+    {"BatchGetItem", "GetItem", "Scan", "GetRecords", "GetShardIterator", "DescribeStream"}
 )
 
 # Replication varies: the simulator's default jitter. With none, every item lands exactly
