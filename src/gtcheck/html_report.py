@@ -146,6 +146,8 @@ def latency(samples: dict[str, list[float]]) -> str:
 def histogram(values: list[float], bins: int = 10, width: int = 320, height: int = 90) -> str:
     """An SVG bar chart of `values` (milliseconds)."""
     low, high = min(values), max(values)
+    if low == high:  # one value (stream times are whole seconds): one bar, one label
+        bins = 1
     span = (high - low) or 1.0
     counts = [0] * bins
     for value in values:
@@ -161,8 +163,16 @@ def histogram(values: list[float], bins: int = 10, width: int = 320, height: int
     return (
         f'<svg class="gt-hist" width="{width}" height="{height}" role="img" '
         f'xmlns="http://www.w3.org/2000/svg">{bars}'
+        f"{_axis(low, high, width, height)}</svg>"
+    )
+
+
+def _axis(low: float, high: float, width: int, height: int) -> str:
+    if low == high:
+        return f'<text x="{width / 2}" y="{height - 2}" text-anchor="middle">{low:.0f} ms</text>'
+    return (
         f'<text x="0" y="{height - 2}">{low:.0f} ms</text>'
-        f'<text x="{width}" y="{height - 2}" text-anchor="end">{high:.0f} ms</text></svg>'
+        f'<text x="{width}" y="{height - 2}" text-anchor="end">{high:.0f} ms</text>'
     )
 
 
