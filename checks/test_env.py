@@ -8,7 +8,7 @@ from gtcheck.converge import World
 from gtcheck.diagnose import join
 from gtcheck.errors import EnvironmentProblem
 from gtcheck.i18n import _
-from gtcheck.plugin import Step
+from gtcheck.verdict import Step
 from gtcheck.workshop import Roles
 
 KEYS = [{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}]

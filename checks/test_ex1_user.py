@@ -8,7 +8,7 @@ from gtcheck.converge import World
 from gtcheck.i18n import _
 from gtcheck.items import Exactly, Key, Matcher, OfType, Timestamp
 from gtcheck.judge import await_replicated, judge_created
-from gtcheck.plugin import Step
+from gtcheck.verdict import Step
 from gtcheck.workshop import Roles
 
 

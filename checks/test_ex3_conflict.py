@@ -9,7 +9,7 @@ from gtcheck.diagnose import regions_holding
 from gtcheck.i18n import _
 from gtcheck.items import Exactly, Key, Matcher, OfType, OneOf, plain, problems, show
 from gtcheck.judge import await_replicated, judge_created, source_region
-from gtcheck.plugin import Step
+from gtcheck.verdict import Step
 from gtcheck.workshop import Roles
 
 

@@ -8,7 +8,7 @@ from gtcheck.converge import World
 from gtcheck.diagnose import join, missing_index_keys, regions_holding
 from gtcheck.i18n import _
 from gtcheck.items import Key, plain
-from gtcheck.plugin import Step
+from gtcheck.verdict import Step
 from gtcheck.workshop import CATEGORY, PENDING, ProductLookup
 
 

@@ -9,7 +9,7 @@ from gtcheck.diagnose import regions_holding
 from gtcheck.i18n import _, ngettext
 from gtcheck.items import Exactly, Key, OfType, OneOf, problems
 from gtcheck.judge import copy_evidence, replication_hint
-from gtcheck.plugin import Step
+from gtcheck.verdict import Step
 from gtcheck.workshop import TIMING_PREFIX, is_timing, named, profile_keys, timing_keys_in
 
 

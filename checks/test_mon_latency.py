@@ -9,7 +9,7 @@ import pytest
 from gtcheck.converge import World
 from gtcheck.diagnose import join
 from gtcheck.i18n import _
-from gtcheck.plugin import Step
+from gtcheck.verdict import Step
 
 WINDOW = timedelta(hours=3)
 SLACK = timedelta(minutes=5)  # clocks differ a little; a future EndTime is harmless

@@ -9,7 +9,7 @@ from gtcheck.converge import Convergence, World
 from gtcheck.diagnose import join, not_found_hint, regions_holding
 from gtcheck.i18n import _
 from gtcheck.items import Attributes, Key, Matcher, problems, show
-from gtcheck.plugin import Step
+from gtcheck.verdict import Step
 
 
 def judge_created(
