@@ -32,6 +32,9 @@ from gtcheck.items import AttributeDiff, Attributes, Key, diff, identical, key_a
 
 BATCH_GET_LIMIT = 100
 DEFAULT_POLL_SECONDS = 0.5
+# A wait that starts re-reads what is pending unless it was read this recently: an item may
+# have arrived while earlier steps ran, and the step should not sleep a poll to see it.
+FIRST_LOOK_AGE = 0.05
 SCAN_PAGE = 200
 SCAN_LIMIT = 2000
 SCAN_FIRST_BYTES = 256 * 1024  # a table this small is cheaper to scan than to look up
@@ -426,10 +429,12 @@ class World:
     def _wait(self, done: Callable[[], bool]) -> None:
         started = self._monotonic()
         try:
+            fresh_enough = FIRST_LOOK_AGE  # a step's first look re-reads all but the newest
             while not done():
                 if self._monotonic() >= self.deadline:
                     return
-                self._refresh()
+                self._refresh(fresh_enough)
+                fresh_enough = self.poll_seconds * 0.9
                 if done():
                     return
                 if self.on_wait is not None:
@@ -455,12 +460,13 @@ class World:
 
     def _poll_region(self, region: str, keys: list[Key]) -> None:
         """Re-read a region's pending keys, or, when the budget cannot pay for them all,
-        just the first: writes made together arrive together, so when it changes, the
-        rest are read at once."""
+        just the one read longest ago: writes made together arrive together, so when it
+        changes, the rest are read at once."""
         if self.budget.affordable(region, self.table, EVENTUAL_READ_RCU * len(keys)):
             self._batch_get(region, keys, wait_for_budget=False)
             return
-        sentinel, rest = keys[0], keys[1:]
+        sentinel = min(keys, key=lambda k: self._read_at.get((region, k), -math.inf))
+        rest = [k for k in keys if k != sentinel]
         before = self._items.get((region, sentinel))
         if (
             self._batch_get(region, [sentinel], wait_for_budget=False)
@@ -478,13 +484,14 @@ class World:
         ]
         return min(min(delays, default=self.poll_seconds), self.remaining()) or self.poll_seconds
 
-    def _refresh(self) -> None:
-        """Re-read what is still pending: one BatchGetItem per region missing something,
-        one Query per index partition whose item has arrived, as the budget allows now."""
+    def _refresh(self, fresh_enough: float) -> None:
+        """Re-read what is still pending and older than `fresh_enough` seconds: one
+        BatchGetItem per region missing something, one Query per index partition whose item
+        has arrived, as the budget allows now."""
         now = self._monotonic()
         for region, keys in self._pending_keys().items():
             stale = [k for k in keys if now - self._read_at.get((region, k), -math.inf)
-                     >= self.poll_seconds * 0.9]  # fmt: skip
+                     >= fresh_enough]  # fmt: skip
             if stale:
                 self._poll_region(region, stale)
         for region, index, partition in self._pending_index():
