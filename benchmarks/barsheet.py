@@ -55,3 +55,22 @@ class Report:
             print(f"FAILED: {bar.name} = {bar.shown}, needs {bar.limit}")
         print("all bars met" if not failed else f"{len(failed)} bar(s) failed")
         return 1 if failed else 0
+
+
+def print_machine(title: str) -> None:
+    """The benchmark's name and the facts that make its figures comparable: machine,
+    load, and the versions of what is measured."""
+    import os
+    import platform
+
+    import boto3
+    import moto
+
+    cores = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+    print(title)
+    print(f"  machine: {platform.platform()}, {cores} cores ({usable} usable), load {load}")
+    print(
+        f"  python {platform.python_version()}, moto {moto.__version__}, boto3 {boto3.__version__}"
+    )

@@ -24,7 +24,6 @@ import io
 import json
 import logging
 import os
-import platform
 import random
 import statistics
 import sys
@@ -52,10 +51,9 @@ for _variable in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
     os.environ.pop(_variable, None)
 
 import boto3  # noqa: E402
-import moto  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from barsheet import Report  # noqa: E402
+from barsheet import Report, print_machine  # noqa: E402
 from gtcheck import check, converge, templates  # noqa: E402
 from gtcheck.budget import BURST_SECONDS  # noqa: E402
 from gtcheck.config import Runtime  # noqa: E402
@@ -683,14 +681,7 @@ def warm_up(report_dir: Path) -> None:
 
 
 def print_header(p: Params, quick: bool) -> None:
-    cores = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print("gtcheck check benchmark" + (" (--quick)" if quick else ""))
-    print(f"  machine: {platform.platform()}, {cores} cores ({usable} usable), load {load}")
-    print(
-        f"  python {platform.python_version()}, moto {moto.__version__}, boto3 {boto3.__version__}"
-    )
+    print_machine("gtcheck check benchmark" + (" (--quick)" if quick else ""))
     print(
         f"  gtcheck polls every {converge.DEFAULT_POLL_SECONDS} s; read budget {BUDGET_FRACTION}"
         f" x {PROVISIONED_RCU:g} RCU = {BUDGET_RATE} RCU/s per table or index and region"

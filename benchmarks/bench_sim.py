@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
-import platform
 import statistics
 import sys
 import threading
@@ -29,12 +27,11 @@ from datetime import UTC
 from typing import Any
 
 import boto3
-import moto
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from moto.server import ThreadedMotoServer
 
-from barsheet import Report
+from barsheet import Report, print_machine
 from gtcheck.sim import SimConfig, Simulator
 from gtcheck.sim.server import SimServer
 from gtcheck.sim.workshop_table import create_table_request
@@ -463,14 +460,7 @@ def report_getitem(report: Report, runs: GetItemRuns) -> None:
 
 # ----- the run ---------------------------------------------------------------------------
 def print_header(p: Params, quick: bool) -> None:
-    cores = os.cpu_count()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print("gtcheck simulator benchmark" + (" (--quick)" if quick else ""))
-    print(f"  machine: {platform.platform()}, {cores} cores ({usable} usable), load {load}")
-    print(
-        f"  python {platform.python_version()}, moto {moto.__version__}, boto3 {boto3.__version__}"
-    )
+    print_machine("gtcheck simulator benchmark" + (" (--quick)" if quick else ""))
     print(
         f"  (a) lags {DELAY_LAGS} s, {p.delay_samples} items per lag, one every "
         f"{p.start_every * 1000:.0f} ms, polls every {p.poll_every * 1000:.0f} ms from "
