@@ -574,7 +574,7 @@ def debug_runs(offline_aws: None, tmp_path_factory: pytest.TempPathFactory) -> O
         env["PYTEST_ADDOPTS"] = ""
         plain = subprocess.run(
             [sys.executable, "-m", "pytest", "checks", "--participant", "cy",
-             "--endpoint-url", server.endpoint, "--timeout", "20", "--log-level=DEBUG",
+             "--endpoint-url", server.endpoint, "--replication-timeout", "20", "--log-level=DEBUG",
              f"--junitxml={junit}", "--report-dir", str(pytest_dir),
              "-p", "no:cacheprovider"],
             capture_output=True, text=True, timeout=120, cwd=ROOT, env=env,

@@ -18,7 +18,6 @@ from gtcheck.aws import Clients, Target
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import ManualClock, SimConfig, Simulator
 from gtcheck.sim.clock import TickingClock
-from gtcheck.sim.config import WORKSHOP_TABLE as TABLE
 from gtcheck.solve import (
     MISTAKES,
     STEPS,
@@ -30,6 +29,7 @@ from gtcheck.solve import (
     solve,
 )
 from gtcheck.templates import Placeholders
+from gtcheck.workshop import WORKSHOP_TABLE as TABLE
 
 US, EU = "us-east-1", "eu-west-1"
 TARGET = Target(table=TABLE, regions=(US, EU))

@@ -66,13 +66,13 @@ def _port(text: str) -> int:
 
 
 def _regions(text: str) -> tuple[str, ...]:
-    from gtcheck.sim.config import parse_regions
+    from gtcheck.workshop import parse_regions
 
     return parse_regions(text)
 
 
 def _region(text: str) -> str:
-    from gtcheck.sim.config import known_regions
+    from gtcheck.workshop import known_regions
 
     if text not in known_regions():
         raise UsageError(f"unknown region {text!r} (expected names like us-east-1)")

@@ -8,7 +8,6 @@ never `failed`; throttling and transient errors are `Transient`, retried by the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -27,6 +26,7 @@ from botocore.exceptions import (
 
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.i18n import _
+from gtcheck.target import Target
 
 READ_ONLY_OPERATIONS = frozenset(
     {
@@ -61,20 +61,6 @@ class Transient(Exception):
 
 class ReadOnlyViolation(RuntimeError):
     """A read-only command tried to write: a bug in gtcheck, never the participant's fault."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the workshop table lives."""
-
-    table: str
-    regions: tuple[str, ...]
-    endpoint_url: str | None = None
-    profile: str | None = None
-
-    @property
-    def primary(self) -> str:
-        return self.regions[0]
 
 
 def make_session(target: Target) -> boto3.Session:

@@ -9,20 +9,17 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gtcheck import argtypes, i18n, plugin
+from gtcheck import argtypes, bundled, i18n, plugin
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
 from gtcheck.i18n import _
 from gtcheck.options import add_participant_options, add_report_dir_option, add_target_options
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
 from gtcheck.rubric import StepSpec, spec_of
-
-CHECKS_DIR = Path(__file__).resolve().parents[2] / "checks"
 
 
 class _Inject:
@@ -44,14 +41,14 @@ class _Inject:
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line a `gtcheck check` stands for."""
     argv = [
-        str(CHECKS_DIR),
+        str(bundled.checks_dir()),
         "--participant",
         args.participant,
         "--table",
         args.table,
         "--regions",
         ",".join(args.regions),
-        "--timeout",
+        "--replication-timeout",
         str(args.timeout),
         "--report-dir",
         str(args.report_dir),
@@ -67,7 +64,7 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     if args.endpoint_url:
         argv += ["--endpoint-url", args.endpoint_url]
     if args.profile:
-        argv += ["--profile", args.profile]
+        argv += ["--aws-profile", args.profile]
     if getattr(args, "no_html", False):
         argv += ["-p", "no:html"]
     if getattr(args, "lang", None):
@@ -95,10 +92,10 @@ def run(
     return code, grader
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Any, help: str | None = None) -> None:
     parser = subparsers.add_parser(
         "check",
-        help="read-only self-check of one participant; writes <dir>/N.json",
+        help=help,
         description="Check every workshop step for participant N, waiting for replication "
         "where needed, and write the graded report. Never writes to the table.",
     )
@@ -190,7 +187,7 @@ class _Collector:
 def collect_rubric() -> list[StepSpec]:
     """The rubric as the checks declare it, in the order they run."""
     collector = _Collector()
-    argv = [str(CHECKS_DIR), "--collect-only", "-q", "-p", "no:cacheprovider"]
+    argv = [str(bundled.checks_dir()), "--collect-only", "-q", "-p", "no:cacheprovider"]
     with redirect_stdout(io.StringIO()):
         pytest.main(argv, plugins=[plugin, collector])
     return collector.specs
@@ -221,10 +218,10 @@ def print_rubric(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def add_rubric_parser(subparsers: Any) -> None:
+def add_rubric_parser(subparsers: Any, help: str | None = None) -> None:
     parser = subparsers.add_parser(
         "rubric",
-        help="print the rubric (ids, points, exercise, title) from the checks",
+        help=help,
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=print_rubric)

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gtcheck.aws import Target
 from gtcheck.errors import UsageError
 from gtcheck.options import participant_name, timeout_seconds
-from gtcheck.sim.config import DEFAULT_REGIONS, WORKSHOP_TABLE, parse_regions
+from gtcheck.target import Target
+from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE, parse_regions
 
 DEFAULT_REPORT_DIR = Path("reports")
 

@@ -16,9 +16,9 @@ from gtcheck.config import Runtime
 from gtcheck.options import DEFAULT_TIMEOUT, add_report_dir_option, participant
 from gtcheck.sim import SimConfig, Simulator
 from gtcheck.sim.command import add_replication_options
-from gtcheck.sim.config import DEFAULT_REGIONS, WORKSHOP_TABLE
 from gtcheck.solve import solve
 from gtcheck.templates import Placeholders
+from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -60,10 +60,10 @@ def run_demo(args: argparse.Namespace) -> int:
     return code
 
 
-def add_parser(subparsers: Any) -> None:
+def add_parser(subparsers: Any, help: str | None = None) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="offline: start the simulator, solve the workshop as `demo`, grade it",
+        help=help,
         description="Run the whole workshop offline: the simulator in process, a participant "
         "bot solving every step, then the graded check and its report.",
     )

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from gtcheck import argtypes
-from gtcheck.aws import Target
 from gtcheck.errors import UsageError
-from gtcheck.sim.config import DEFAULT_REGIONS, WORKSHOP_TABLE
+from gtcheck.target import Target
+from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE
 
 DEFAULT_TIMEOUT = 120.0
 MAX_TIMEOUT = 3600.0

@@ -55,7 +55,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="endpoint instead of AWS (e.g. a gtcheck sim)",
     )
-    group.addoption("--profile", dest="gt_profile", default=None, help="AWS profile")
+    group.addoption(
+        "--aws-profile",
+        dest="gt_profile",
+        default=None,
+        help="AWS profile (gtcheck's --profile; pytest-profiling owns that name)",
+    )
     group.addoption("--table", dest="gt_table", default=None, help="the workshop table")
     group.addoption(
         "--regions",
@@ -64,10 +69,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="comma-separated regions, the first is the primary",
     )
     group.addoption(
-        "--timeout",
+        "--replication-timeout",
         dest="gt_timeout",
         default="120",
-        help="seconds to wait for replication in the whole run",
+        help="seconds to wait for replication in the whole run (gtcheck's --timeout; "
+        "pytest-timeout owns that name)",
     )
     group.addoption(
         "--report-dir", dest="gt_report_dir", default="reports", help="where N.json is written"

@@ -549,11 +549,11 @@ def _choices_epilog(title: str, described: dict[str, str]) -> str:
     return title + "\n" + "\n".join(f"  {n:<{width}}  {d}" for n, d in described.items())
 
 
-def add_solve_parser(subparsers: Any) -> None:
+def add_solve_parser(subparsers: Any, help: str | None = None) -> None:
     """`gtcheck solve`: the common target and participant options, mistakes and skips."""
     parser = subparsers.add_parser(
         "solve",
-        help="perform every workshop step as participant N would (real writes, real waits)",
+        help=help,
         description="Write the workshop page's items as participant N, wait for each to "
         "replicate, provoke the exercise 3 conflict and time replication. --mistake makes "
         "a typical mistake on purpose, to see the checks catch it.",
@@ -582,11 +582,11 @@ def add_solve_parser(subparsers: Any) -> None:
     parser.set_defaults(run=run_solve)
 
 
-def add_cleanup_parser(subparsers: Any) -> None:
+def add_cleanup_parser(subparsers: Any, help: str | None = None) -> None:
     """`gtcheck cleanup`: the same target and participant options as solve, nothing more."""
     parser = subparsers.add_parser(
         "cleanup",
-        help="delete what `gtcheck solve` wrote for participant N, nothing else",
+        help=help,
         description="Delete, in every region, the items `gtcheck solve` writes for "
         "participant N (every mistake variant and every timing item of N).",
     )

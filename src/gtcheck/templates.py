@@ -1,16 +1,13 @@
-"""The workshop page's JSON templates (fixtures/templates) and their placeholders."""
+"""The workshop page's JSON templates (bundled from fixtures/templates) and their placeholders."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "templates"
+from gtcheck import bundled
 
 USER = "ex1_user"
 PRODUCT = "ex2_product"
@@ -42,8 +39,7 @@ class Placeholders:
 
 def load(name: str) -> dict[str, Any]:
     """A template as the page prints it (plain JSON, numbers as Decimal)."""
-    with (TEMPLATES_DIR / f"{name}.json").open(encoding="utf-8") as handle:
-        return json.load(handle, parse_float=Decimal, parse_int=Decimal)
+    return bundled.template(name)
 
 
 def render(template: dict[str, Any], placeholders: Placeholders) -> dict[str, Any]:

@@ -1,17 +1,52 @@
-"""The workshop's names: the participant's keys, the regions' roles, the product's lookup."""
+"""The workshop's facts: its table and regions, the participant's keys, the regions' roles,
+the product's lookup. Light to import: the checker and the simulator both start here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
+from gtcheck.errors import UsageError
 from gtcheck.items import Attributes, Key, key_of
 
+WORKSHOP_TABLE = "demo-ecommerce-freetier"
+DEFAULT_REGIONS = ("us-east-1", "eu-west-1")
 CATEGORY = "CATEGORY#eu-electronics"
 PENDING = "STATUS#pending"
 PRODUCT_PREFIX = "PRODUCT#eu-product-"
 PROFILE_PREFIX = "USER#global-user-"
 TIMING_PREFIX = "TEST#timing-"
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows DynamoDB in, across partitions."""
+    import boto3
+
+    session = boto3.session.Session()
+    regions: set[str] = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("dynamodb", partition_name=partition))
+    return frozenset(regions)
+
+
+def parse_regions(text: str) -> tuple[str, ...]:
+    """Turn `us-east-1,eu-west-1` into a validated tuple of distinct regions."""
+    regions = tuple(part.strip() for part in text.split(",") if part.strip())
+    return validate_regions(regions)
+
+
+def validate_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse unknown, duplicated or fewer than two regions: a global table needs two."""
+    unknown = [region for region in regions if region not in known_regions()]
+    if unknown:
+        raise UsageError(f"unknown region {unknown[0]!r} (expected names like us-east-1)")
+    if len(set(regions)) != len(regions):
+        raise UsageError(f"region listed twice in {','.join(regions)}")
+    if len(regions) < 2:
+        raise UsageError("a global table needs at least two regions, e.g. us-east-1,eu-west-1")
+    return regions
 
 
 def user_key(participant: str) -> Key:

@@ -9,10 +9,10 @@ import pytest
 
 from gtcheck.errors import UsageError
 from gtcheck.sim import ManualClock, SimConfig, TableSetup
-from gtcheck.sim.config import parse_regions
 from gtcheck.sim.faults import Faults
 from gtcheck.sim.lww import Version, VersionBook
 from gtcheck.sim.queue import Change, DeliveryQueue
+from gtcheck.workshop import parse_regions
 
 US, EU, AP = "us-east-1", "eu-west-1", "ap-southeast-1"
 TABLE = "demo-ecommerce-freetier"

@@ -14,16 +14,17 @@ from typing import Any
 
 from gtcheck import argtypes
 from gtcheck.errors import EXIT_OK, EnvironmentProblem, UsageError
-from gtcheck.sim.config import DEFAULT_REGIONS, WORKSHOP_TABLE, SimConfig, TableSetup
+from gtcheck.sim.config import SimConfig, TableSetup
+from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE
 
 DEFAULT_PORT = 4566
 DEFAULT_ENDPOINT = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 
-def add_sim_parser(subparsers: Any) -> None:
+def add_sim_parser(subparsers: Any, help: str | None = None) -> None:
     parser = subparsers.add_parser(
         "sim",
-        help="serve the offline two-region global table on 127.0.0.1 until stopped",
+        help=help,
         description="Serve the workshop table as a global table over HTTP, for the AWS CLI, "
         "boto3 and gtcheck itself. Stops cleanly on Ctrl-C or SIGTERM.",
     )
@@ -72,10 +73,10 @@ def add_replication_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for jitter and throttling")
 
 
-def add_fault_parser(subparsers: Any) -> None:
+def add_fault_parser(subparsers: Any, help: str | None = None) -> None:
     parser = subparsers.add_parser(
         "fault",
-        help="pause, resume, slow down or throttle a running `gtcheck sim`",
+        help=help,
         description="Change the faults of a running simulator through its control endpoint.",
     )
     parser.add_argument(

@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cache
 
 from gtcheck.errors import UsageError
+from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE, validate_regions
 
-WORKSHOP_TABLE = "demo-ecommerce-freetier"
-DEFAULT_REGIONS = ("us-east-1", "eu-west-1")
 MAX_LAG_SECONDS = 3600.0
 
 
@@ -20,36 +18,6 @@ class TableSetup(StrEnum):
     GLOBAL = "global"  # every region, joined as one global table (a finished setup)
     PRIMARY = "primary"  # the first region only, as the workshop's stack leaves it
     NONE = "none"  # nothing: the user creates tables through the API
-
-
-@cache
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows DynamoDB in, across partitions."""
-    import boto3
-
-    session = boto3.session.Session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("dynamodb", partition_name=partition))
-    return frozenset(regions)
-
-
-def parse_regions(text: str) -> tuple[str, ...]:
-    """Turn `us-east-1,eu-west-1` into a validated tuple of distinct regions."""
-    regions = tuple(part.strip() for part in text.split(",") if part.strip())
-    return validate_regions(regions)
-
-
-def validate_regions(regions: tuple[str, ...]) -> tuple[str, ...]:
-    """Refuse unknown, duplicated or fewer than two regions: a global table needs two."""
-    unknown = [region for region in regions if region not in known_regions()]
-    if unknown:
-        raise UsageError(f"unknown region {unknown[0]!r} (expected names like us-east-1)")
-    if len(set(regions)) != len(regions):
-        raise UsageError(f"region listed twice in {','.join(regions)}")
-    if len(regions) < 2:
-        raise UsageError("a global table needs at least two regions, e.g. us-east-1,eu-west-1")
-    return regions
 
 
 def validate_lag(name: str, seconds: float) -> float:

@@ -20,19 +20,14 @@ from typing import Any
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import inprocess, workshop_table, wsgi
 from gtcheck.sim.clock import Clock, ManualClock, SystemClock
-from gtcheck.sim.config import (
-    SimConfig,
-    TableSetup,
-    known_regions,
-    validate_fraction,
-    validate_lag,
-)
+from gtcheck.sim.config import SimConfig, TableSetup, validate_fraction, validate_lag
 from gtcheck.sim.faults import Direction, Faults
 from gtcheck.sim.gateway import Gateway
 from gtcheck.sim.lww import Version, VersionBook
 from gtcheck.sim.metrics import publish_latency
 from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
 from gtcheck.sim.requestlog import RequestLog
+from gtcheck.workshop import known_regions
 
 
 def _plain_key(item: Any) -> Hashable:
