@@ -3,6 +3,10 @@
 A token bucket per (region, table or index) refills at a fraction of the provisioned read
 capacity; reads are charged as DynamoDB bills them (what the response says it consumed,
 else an estimate), so a checker that polls stays inside the budget on average.
+
+The bucket starts full and holds `BURST_SECONDS` of its rate: DynamoDB keeps up to 300 s
+of unused capacity as burst, so a settled participant's whole first look (a Scan per
+region, the index queries) goes at once, and pacing only applies while a step waits.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ON_DEMAND_RATE = 10.0  # RCU/s assumed for a PAY_PER_REQUEST table, which has no provisioning
-BURST_SECONDS = 1.0  # a second of unused budget may be spent at once, no more
+BURST_SECONDS = 10.0  # seconds of the budget's rate that may be spent at once
 EVENTUAL_READ_RCU = 0.5  # one item up to 4 KB, eventually consistent
 
 
@@ -37,12 +41,12 @@ class ReadBudget:
         rate = max(capacity * self.fraction, 0.1)
         bucket = self._buckets.get((region, resource))
         if bucket is None:
-            # A run starts with one small read in hand, not a full burst, so its average
-            # rate stays inside the budget however short the run is.
-            start = min(rate, EVENTUAL_READ_RCU)
-            self._buckets[(region, resource)] = Bucket(rate, start, self.monotonic())
+            self._buckets[(region, resource)] = Bucket(
+                rate, rate * BURST_SECONDS, self.monotonic()
+            )
         else:
             bucket.rate = rate
+            bucket.tokens = min(bucket.tokens, rate * BURST_SECONDS)
 
     def rate(self, region: str, resource: str) -> float:
         return self._bucket(region, resource).rate
@@ -51,18 +55,23 @@ class ReadBudget:
         bucket = self._bucket(region, resource)
         now = self.monotonic()
         bucket.tokens = min(
-            bucket.rate * BURST_SECONDS, bucket.tokens + (now - bucket.updated) * bucket.rate
+            self.depth(region, resource), bucket.tokens + (now - bucket.updated) * bucket.rate
         )
         bucket.updated = now
         return bucket.tokens
 
+    def depth(self, region: str, resource: str) -> float:
+        """The most the bucket holds: what may be spent at once."""
+        return self._bucket(region, resource).rate * BURST_SECONDS
+
     def affordable(self, region: str, resource: str, units: float) -> bool:
-        return self.available(region, resource) >= min(units, self._bucket(region, resource).rate)
+        """Can `units` be spent now? A read larger than the whole bucket waits for a full one."""
+        return self.available(region, resource) >= min(units, self.depth(region, resource))
 
     def seconds_until(self, region: str, resource: str, units: float) -> float:
-        """How long until `units` (capped at one second's worth) can be spent."""
+        """How long until `units` (capped at the bucket's depth) can be spent."""
         bucket = self._bucket(region, resource)
-        missing = min(units, bucket.rate) - self.available(region, resource)
+        missing = min(units, self.depth(region, resource)) - self.available(region, resource)
         return max(0.0, missing / bucket.rate)
 
     def charge(self, region: str, resource: str, units: float) -> None:
