@@ -32,6 +32,7 @@ def expected_user(participant: str, primary: str) -> dict[str, Matcher]:
     points=10,
     exercise=1,
     requires=("env.table",),
+    primary_only=True,
     title="Global user created in the primary region",
 )
 def test_user_created(

@@ -39,6 +39,7 @@ def winners(roles: Roles) -> dict[str, str]:
     points=10,
     exercise=3,
     requires=("env.table",),
+    primary_only=True,
     title="Conflict-test order created",
 )
 def test_order_created(
@@ -62,6 +63,7 @@ def test_order_created(
     exercise=3,
     kind="advanced",
     requires=("ex3.order_created",),
+    primary_only=True,
     title="An update landed: total_amount 150 or 200, with update_timestamp",
 )
 def test_order_updated(world: World, step: Step, roles: Roles, order_key: Key) -> None:

@@ -24,7 +24,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from gtcheck.errors import EnvironmentProblem, UsageError
+from gtcheck.errors import EnvironmentProblem, ResourceMissing, UsageError
 from gtcheck.i18n import _
 from gtcheck.target import Target
 
@@ -161,5 +161,5 @@ def classify(problem: ClientError) -> Exception:
             )
         )
     if code == "ResourceNotFoundException":
-        return EnvironmentProblem(f"{operation}: {message or 'resource not found'}")
+        return ResourceMissing(f"{operation}: {message or 'resource not found'}")
     return problem

@@ -5,10 +5,12 @@ bounded by one replication timeout plus overhead, never one timeout per step.
 
 Reads, cheapest first: a small workshop table is read whole with one Scan per region
 (every item a step may need, the participant's near misses included); a larger one by
-BatchGetItem of the keys the steps name. While a step waits, each region still missing
-something is re-read in one BatchGetItem of just its pending keys, and an index only
-where its item has arrived, every `poll_seconds`, inside the read budget. Reads are
-charged as DynamoDB bills them.
+BatchGetItem of the keys the steps name. While a step waits, each region's stream is
+watched (no read capacity): a pending item is re-read the moment its region's stream shows
+it, and otherwise only by a slow fallback read. Regions without a readable stream re-read
+their pending keys in one BatchGetItem every `poll_seconds`; an index is queried only
+where its item has arrived. Every read is charged to the read budget as DynamoDB bills it.
+A region where the table is missing is not read at all: only steps that need it fail.
 """
 
 from __future__ import annotations
@@ -22,13 +24,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    retry_if_result,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from gtcheck import aws, streams
 from gtcheck.budget import EVENTUAL_READ_RCU, ReadBudget
-from gtcheck.errors import EnvironmentProblem
+from gtcheck.deadline import stop_at_deadline
+from gtcheck.diagnose import missing_table_hint
+from gtcheck.errors import EnvironmentProblem, ResourceMissing, TableMissing
 from gtcheck.i18n import _
 from gtcheck.items import AttributeDiff, Attributes, Key, diff, identical, key_attributes, key_of
+from gtcheck.streamwatch import RegionWatch, ShardPacer, open_watch
 
 BATCH_GET_LIMIT = 100
 DEFAULT_POLL_SECONDS = 0.5
@@ -40,6 +52,12 @@ SCAN_LIMIT = 2000
 SCAN_FIRST_BYTES = 256 * 1024  # a table this small is cheaper to scan than to look up
 READ_UNIT_BYTES = 4096
 RETRY_ATTEMPTS = 8
+# Retries of a throttled read may run this long past the deadline, no longer, so that a run
+# where everything fails still ends a few seconds after its timeout.
+RETRY_GRACE_SECONDS = 2.0
+# While a region's stream is watched, a pending item is re-read when the stream shows it,
+# and otherwise this often, in case the stream lags.
+FALLBACK_SECONDS = 5.0
 
 
 @dataclass
@@ -99,6 +117,11 @@ class World:
         self._index_watches: set[tuple[str, str, Key]] = set()
         self._scans: dict[str, list[Attributes]] = {}
         self._history: dict[str, list[streams.StreamRecord]] | None = None
+        self.pacer = ShardPacer(monotonic)
+        self._watches: dict[str, RegionWatch | None] | None = None
+        self._stream_seen: dict[tuple[str, Key], float] = {}
+        self._index_read_at: dict[tuple[str, str, str], float] = {}
+        self._fresh_enough = FIRST_LOOK_AGE
         # Told what is pending and for how long while waiting; ("", -1) when a wait ends.
         self.on_wait: Callable[[str, float], None] | None = None
 
@@ -120,6 +143,10 @@ class World:
                 description = response["Table"]
                 self._provision(region, description)
                 self._descriptions[region] = description
+            except ResourceMissing:
+                self._descriptions[region] = TableMissing(
+                    missing_table_hint(self.table, region, self.regions[0]), region=region
+                )
             except EnvironmentProblem as problem:
                 self._descriptions[region] = problem
         found = self._descriptions[region]
@@ -136,6 +163,22 @@ class World:
             self.budget.provision(
                 region, index["IndexName"], rcu(index.get("ProvisionedThroughput"))
             )
+
+    def present(self, region: str) -> bool:
+        """Does the table exist in `region`? Other environment problems are raised."""
+        try:
+            self.describe(region)
+        except TableMissing:
+            return False
+        return True
+
+    def present_regions(self) -> list[str]:
+        return [region for region in self.regions if self.present(region)]
+
+    def require(self, *regions: str) -> None:
+        """Raise the replica hint for the first of `regions` where the table is missing."""
+        for region in regions or self.regions:
+            self.describe(region)
 
     def small(self, region: str) -> bool:
         """Is the table in `region` small enough that one Scan beats looking keys up?"""
@@ -159,9 +202,10 @@ class World:
         self.watch(key)
         unread = [k for k in self._watched if k not in self._read_keys]
         if unread:
+            self.open_watches()
             for region in self.regions:
-                if region in self._scans:
-                    continue  # a whole-table read already answered for this region
+                if region in self._scans or not self.present(region):
+                    continue  # a whole-table read answered already, or there is no table
                 if self.small(region):
                     self.scan(region)
                 else:
@@ -176,6 +220,7 @@ class World:
     def await_identical(self, key: Key, source: str) -> Convergence:
         """Wait until every region holds a copy identical to `source`'s (fail fast if none)."""
         started = self._monotonic()
+        self.require()
 
         def converged() -> bool:
             copies = self.copies(key)
@@ -206,10 +251,11 @@ class World:
         """Per region, the keys to re-read there: where a copy is missing while the others
         agree, only the regions missing it; where copies differ, every region."""
         pending: dict[str, list[Key]] = {}
+        readable = self.present_regions()
         for key in self._watched:
             if key not in self._read_keys:
                 continue
-            copies = dict(zip(self.regions, self._copies_cached(key), strict=True))
+            copies = {region: self._items.get((region, key)) for region in readable}
             if _agree(copies.values()):
                 continue
             present = [copy for copy in copies.values() if copy is not None]
@@ -265,6 +311,7 @@ class World:
     # ----- indexes ---------------------------------------------------------------------
     def index_keys(self, region: str, index: str, partition: str) -> set[Key]:
         """The table keys a KEYS_ONLY index returns for one partition value, read once."""
+        self.require(region)
         if (region, index, partition) not in self._index:
             self._query_index(region, index, partition, wait_for_budget=True)
         return self._index[(region, index, partition)]
@@ -311,13 +358,14 @@ class World:
             if not start_key:
                 break
         self._index[(region, index, partition)] = keys
+        self._index_read_at[(region, index, partition)] = self._monotonic()
         return True
 
     def _pending_index(self) -> list[tuple[str, str, str]]:
         """Index partitions to query again: the item is there, the index entry is not."""
         pending = set()
         for index, partition, key in self._index_watches:
-            for region in self.regions:
+            for region in self.present_regions():
                 cached = self._index.get((region, index, partition))
                 item = self._items.get((region, key))
                 listed = item is not None and item.get(f"{index}PK") == {"S": partition}
@@ -357,10 +405,11 @@ class World:
         return self._scans[region]
 
     def scan_all(self) -> dict[str, list[Attributes]]:
-        return {region: self.scan(region) for region in self.regions}
+        """Every region's scan, where the table exists."""
+        return {region: self.scan(region) for region in self.present_regions()}
 
     def scanned_everywhere(self) -> bool:
-        return all(region in self._scans for region in self.regions)
+        return all(region in self._scans for region in self.present_regions())
 
     # ----- streams and metrics ----------------------------------------------------------
     def first_writer(self, key: Key) -> str | None:
@@ -414,7 +463,9 @@ class World:
                     arn = self.describe(region).get("LatestStreamArn")
                     if not arn:
                         break
-                    reader = streams.RegionStream(self._call, self.clients.streams(region), arn)
+                    reader = streams.RegionStream(
+                        self._call, self.clients.streams(region), arn, self.pacer, self._sleep
+                    )
                     history[region] = reader.history()
                 except (EnvironmentProblem, ClientError):
                     break  # no stream here: what needs the streams stays unknown
@@ -426,20 +477,48 @@ class World:
         return self._call(self.clients.cloudwatch(region).get_metric_statistics, **request)
 
     # ----- waiting ---------------------------------------------------------------------
+    def open_watches(self) -> None:
+        """Open every region's stream where it is (before the first read of items), so
+        that a later wait learns of new writes without spending read capacity."""
+        if self._watches is not None:
+            return
+        self._watches = {}
+        for region in self.present_regions():
+            arn = self.describe(region).get("LatestStreamArn")
+            self._watches[region] = open_watch(
+                self.clients.streams(region), arn, self.pacer, self._count
+            )
+
+    def _count(self, operation: str) -> None:
+        self.requests[operation] += 1
+
     def _wait(self, done: Callable[[], bool]) -> None:
+        """Look again, with tenacity, until `done` or the run's deadline."""
         started = self._monotonic()
+        self._fresh_enough = FIRST_LOOK_AGE  # a step's first look re-reads all but the newest
+
+        def look() -> bool:
+            if done():
+                return True
+            self._refresh()
+            self._fresh_enough = self.poll_seconds * 0.9
+            return done()
+
+        def show(state: RetryCallState) -> None:
+            if self.on_wait is not None:
+                self.on_wait(self.pending_summary(), self._monotonic() - started)
+
+        retrying = Retrying(
+            stop=stop_at_deadline(self.deadline, self._monotonic),
+            wait=lambda state: self._next_look_delay(),
+            retry=retry_if_result(lambda converged: not converged),
+            sleep=self._sleep,
+            before_sleep=show,
+            retry_error_callback=lambda state: False,
+        )
         try:
-            fresh_enough = FIRST_LOOK_AGE  # a step's first look re-reads all but the newest
-            while not done():
-                if self._monotonic() >= self.deadline:
-                    return
-                self._refresh(fresh_enough)
-                fresh_enough = self.poll_seconds * 0.9
-                if done():
-                    return
-                if self.on_wait is not None:
-                    self.on_wait(self.pending_summary(), self._monotonic() - started)
-                self._sleep(self._next_poll_delay())
+            if self._monotonic() < self.deadline:
+                retrying(look)
         finally:
             if self.on_wait is not None:
                 self.on_wait("", -1.0)
@@ -475,27 +554,73 @@ class World:
         ):
             self._batch_get(region, rest, wait_for_budget=False)
 
-    def _next_poll_delay(self) -> float:
-        """The poll interval, or longer when the budget cannot pay for the next read yet:
-        a steady pace the budget sustains, rather than reads skipped at random."""
-        delays = [
-            max(self.poll_seconds, self.budget.seconds_until(region, self.table, EVENTUAL_READ_RCU))
-            for region in self._pending_keys()
-        ]
-        return min(min(delays, default=self.poll_seconds), self.remaining()) or self.poll_seconds
-
-    def _refresh(self, fresh_enough: float) -> None:
-        """Re-read what is still pending and older than `fresh_enough` seconds: one
-        BatchGetItem per region missing something, one Query per index partition whose item
-        has arrived, as the budget allows now."""
+    def _next_look_delay(self) -> float:
+        """Until the next read worth making: a watched stream's next allowed GetRecords,
+        an unwatched region's next poll (or later, when the budget cannot pay for it yet),
+        a pending index partition's next query; never past the deadline."""
         now = self._monotonic()
+        delays = []
         for region, keys in self._pending_keys().items():
-            stale = [k for k in keys if now - self._read_at.get((region, k), -math.inf)
-                     >= fresh_enough]  # fmt: skip
-            if stale:
-                self._poll_region(region, stale)
-        for region, index, partition in self._pending_index():
-            self._query_index(region, index, partition, wait_for_budget=False)
+            watch = self._watch(region)
+            if watch is not None:
+                delays.append(watch.ready_in())
+                continue
+            last = max(self._read_at.get((region, k), -math.inf) for k in keys)
+            budget = self.budget.seconds_until(region, self.table, EVENTUAL_READ_RCU)
+            delays.append(max(self.poll_seconds - (now - last), budget))
+        for pending in self._pending_index():
+            last = self._index_read_at.get(pending, -math.inf)
+            delays.append(self.poll_seconds - (now - last))
+        delay = min(delays, default=self.poll_seconds)
+        return min(max(delay, 0.01), self.remaining())
+
+    def _watch(self, region: str) -> RegionWatch | None:
+        return (self._watches or {}).get(region)
+
+    def _refresh(self) -> None:
+        """Re-read what is pending and due. In a watched region a key is due when the
+        stream showed a write to it after it was read, or when it was read longer ago than
+        the fallback; elsewhere when it was read longer ago than `_fresh_enough`. An
+        index partition is queried again once its item has arrived, each poll interval."""
+        for region, keys in self._pending_keys().items():
+            watch = self._watch(region)
+            if watch is None:
+                now = self._monotonic()
+                stale = [k for k in keys if now - self._read_at.get((region, k), -math.inf)
+                         >= self._fresh_enough]  # fmt: skip
+                if stale:
+                    self._poll_region(region, stale)
+                continue
+            self._look_at_stream(region, watch, keys)
+            now = self._monotonic()
+            shown = [k for k in keys if self._shown_since_read(region, k)]
+            overdue = [
+                k
+                for k in keys
+                if k not in shown
+                and now - self._read_at.get((region, k), -math.inf) >= FALLBACK_SECONDS
+            ]
+            if shown:
+                self._batch_get(region, shown, wait_for_budget=True)
+            if overdue:
+                self._poll_region(region, overdue)
+        now = self._monotonic()
+        for pending in self._pending_index():
+            if now - self._index_read_at.get(pending, -math.inf) >= self._fresh_enough:
+                self._query_index(*pending, wait_for_budget=False)
+
+    def _look_at_stream(self, region: str, watch: RegionWatch, pending: list[Key]) -> None:
+        """Note which keys the region's stream shows written since the last look."""
+        if watch.ready_in() > 0:
+            return
+        seen = watch.poll()
+        now = self._monotonic()
+        for key in pending if seen is None else seen:
+            self._stream_seen[(region, key)] = now
+
+    def _shown_since_read(self, region: str, key: Key) -> bool:
+        seen = self._stream_seen.get((region, key))
+        return seen is not None and seen >= self._read_at.get((region, key), -math.inf)
 
     def _afford(self, region: str, resource: str, units: float, *, wait: bool) -> bool:
         while not self.budget.affordable(region, resource, units):
@@ -510,21 +635,24 @@ class World:
         self.requests[operation.__name__] += 1
         retrying = Retrying(
             retry=retry_if_exception_type(aws.Transient),
-            stop=stop_after_attempt(RETRY_ATTEMPTS),
+            stop=stop_after_attempt(RETRY_ATTEMPTS)
+            | stop_at_deadline(self.deadline, self._monotonic, grace=RETRY_GRACE_SECONDS),
             wait=wait_exponential(multiplier=0.1, max=2.0),
             sleep=self._sleep,
             reraise=True,
         )
+        attempts = 0
         try:
             for attempt in retrying:
                 with attempt:
-                    if attempt.retry_state.attempt_number > 1:
+                    attempts = attempt.retry_state.attempt_number
+                    if attempts > 1:
                         self.requests[operation.__name__] += 1
                     return aws.call(operation, **kwargs)
         except aws.Transient as problem:
             raise EnvironmentProblem(
                 _("throttled or failing after {attempts} attempts: {error}").format(
-                    attempts=RETRY_ATTEMPTS, error=problem
+                    attempts=attempts, error=problem
                 )
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover

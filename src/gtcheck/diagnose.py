@@ -134,3 +134,16 @@ def join(words: Iterable[str]) -> str:
     if len(words) <= 1:
         return "".join(words)
     return _("{items} and {last}").format(items=", ".join(words[:-1]), last=words[-1])
+
+
+def missing_table_hint(table: str, region: str, primary: str) -> str:
+    """The table is not in `region`: the stack's job in the primary, a replica elsewhere."""
+    if region == primary:
+        return _(
+            "table {table} does not exist in {region}: deploy the workshop's stack there first"
+        ).format(table=table, region=region)
+    return _(
+        "table {table} does not exist in {region}: the workshop's stack creates it only in "
+        "{primary}; add the {region} replica (DynamoDB console, Global tables tab, Create "
+        "replica) and wait until it is ACTIVE"
+    ).format(table=table, region=region, primary=primary)

@@ -1,4 +1,4 @@
-"""Errors that end a command with one line and a contract exit code (RUBRIC.md)."""
+"""Errors that end a command with one line and a contract exit code (docs/exit-codes.md)."""
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -19,6 +19,26 @@ class UsageError(GtcheckError):
 
 
 class EnvironmentProblem(GtcheckError):
-    """The AWS side (or the simulator) cannot be reached or used as configured."""
+    """The AWS side (or the simulator) cannot be reached or used as configured.
+
+    `regions` names the regions the problem is confined to (empty: all of them), so a step
+    that needs only other regions can still be judged.
+    """
 
     exit_code = EXIT_ENVIRONMENT
+
+    def __init__(self, message: str, *, regions: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.regions = regions
+
+
+class ResourceMissing(EnvironmentProblem):
+    """AWS answered ResourceNotFoundException: a table, index or stream is not there."""
+
+
+class TableMissing(EnvironmentProblem):
+    """The workshop table does not exist in one region."""
+
+    def __init__(self, message: str, *, region: str) -> None:
+        super().__init__(message, regions=(region,))
+        self.region = region

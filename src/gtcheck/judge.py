@@ -28,6 +28,7 @@ def judge_created(
     attributes; with None only the attributes count, all or nothing. Fails fast when the
     item is nowhere.
     """
+    world.require(region)  # the table must exist where this item belongs
     copies = world.copies(key)
     holders = regions_holding(copies)
     if not holders:
@@ -50,7 +51,8 @@ def judge_created(
         )
     else:
         origin = world.first_writer(key)
-        step.evidence["first_written_in"] = origin
+        if origin is not None:
+            step.evidence["first_written_in"] = origin
         if origin is not None and origin != region:
             region_ok = False
             hints.append(

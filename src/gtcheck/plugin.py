@@ -207,6 +207,10 @@ class Grader:
             self._nodeids[item.nodeid] = spec.id
             if result.status is not Status.PASSED:
                 _attach_html(report, html_report.evidence(result.as_json()))
+            if result.status is Status.ERROR and report.when == "call":
+                # pytest (terminal, JUnit XML) tells errors from failures by the phase: an
+                # environment error is an error, never a participant's failure.
+                report.when = "setup"
 
     def _verdict(
         self, spec: StepSpec, step: Step, report: pytest.TestReport, call: pytest.CallInfo[None]
@@ -214,6 +218,7 @@ class Grader:
         environment = call.excinfo is not None and call.excinfo.errisinstance(
             (EnvironmentProblem, aws.ReadOnlyViolation)
         )
+        error_regions: tuple[str, ...] = ()
         if report.passed:
             status, points = Status.PASSED, spec.points
         elif report.skipped:
@@ -222,6 +227,7 @@ class Grader:
         elif environment:
             status, points = Status.ERROR, 0
             step.hint = str(call.excinfo.value) if call.excinfo else step.hint
+            error_regions = getattr(call.excinfo.value, "regions", ()) if call.excinfo else ()
             self.environment_problem = self.environment_problem or step.hint
         elif report.when == "setup":
             status, points = Status.ERROR, 0
@@ -240,6 +246,7 @@ class Grader:
             step.waited_s,
             step.evidence,
             step.found or report.passed,
+            error_regions,
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -362,8 +369,14 @@ class Grader:
             if result is None:
                 continue
             if result.status is Status.ERROR:
+                confined = result.error_regions
+                if spec.primary_only and confined and self.settings.target.primary not in confined:
+                    continue  # the problem is in regions this step does not read
                 raise EnvironmentProblem(
-                    _("not judged: {step} could not be checked").format(step=required)
+                    _("not judged: {step} could not be checked: {reason}").format(
+                        step=required, reason=result.hint
+                    ),
+                    regions=confined,
                 )
             if result.status is not Status.PASSED and not result.found:
                 pytest.skip(

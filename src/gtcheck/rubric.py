@@ -14,8 +14,8 @@ from gtcheck.i18n import N_, _
 
 MARKER = "rubric"
 MARKER_HELP = (
-    "rubric(id, points, exercise, title, kind='graded', requires=()): "
-    "a graded workshop step (RUBRIC.md)"
+    "rubric(id, points, exercise, title, kind='graded', requires=(), primary_only=False): "
+    "a graded workshop step (docs/rubric.md)"
 )
 
 
@@ -79,6 +79,8 @@ class StepSpec:
     title: str
     kind: Kind = Kind.GRADED
     requires: tuple[str, ...] = ()
+    # Judged on the primary region alone: a table missing elsewhere does not stop it.
+    primary_only: bool = False
 
     @property
     def graded(self) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gtcheck.items import Attributes, Key, key_of
+from gtcheck.streamwatch import ShardPacer
 
 MAX_CALLS = 200
 MAX_RECORDS = 50_000
@@ -27,12 +28,21 @@ class StreamRecord:
 
 
 class RegionStream:
-    """One region's stream of the table."""
+    """One region's stream of the table, read at the pace DynamoDB Streams allows."""
 
-    def __init__(self, call: Callable[..., Any], client: Any, stream_arn: str) -> None:
+    def __init__(
+        self,
+        call: Callable[..., Any],
+        client: Any,
+        stream_arn: str,
+        pacer: ShardPacer,
+        sleep: Callable[[float], None],
+    ) -> None:
         self._call = call
         self._client = client
         self._arn = stream_arn
+        self._pacer = pacer
+        self._sleep = sleep
 
     def history(self) -> list[StreamRecord]:
         """Every record still in the stream, oldest first per shard, within fixed bounds."""
@@ -45,7 +55,11 @@ class RegionStream:
                 ShardId=shard["ShardId"],
                 ShardIteratorType="TRIM_HORIZON",
             ).get("ShardIterator")
+            shard_key = f"{self._arn}/{shard['ShardId']}"
             while iterator and calls < MAX_CALLS and len(records) < MAX_RECORDS:
+                if (delay := self._pacer.wait_for(shard_key)) > 0:
+                    self._sleep(delay)
+                self._pacer.mark(shard_key)
                 response = self._call(self._client.get_records, ShardIterator=iterator, Limit=PAGE)
                 calls += 1
                 batch = _parse_all(response.get("Records", []))

@@ -46,6 +46,8 @@ class StepResult:
     waited_s: float
     evidence: dict[str, Any]
     found: bool
+    # Where an environment error is confined (empty: everywhere or not an error).
+    error_regions: tuple[str, ...] = ()
     finished_at: float = field(default_factory=time.time)  # wall clock, for benchmarks
 
     def as_json(self) -> dict[str, Any]:
