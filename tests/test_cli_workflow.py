@@ -72,7 +72,7 @@ def test_plain_pytest_runs_the_same_checks(endpoint: str, tmp_path: Path) -> Non
 
 
 def test_rubric_is_printed_from_the_checks() -> None:
-    """`gtcheck rubric --json` lists every RUBRIC.md step, 100 points in all."""
+    """`gtcheck rubric --json` lists every docs/rubric.md step, 100 points in all."""
     result = gtcheck("rubric", "--json")
     assert result.returncode == 0, result.stderr
     steps = json.loads(result.stdout)

@@ -1,4 +1,4 @@
-"""The participant report (RUBRIC.md "Report formats"): its JSON and where it is written."""
+"""The participant report (docs/reports.md): its JSON and where it is written."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ class StepResult:
 
 
 def latency_summary(samples: dict[str, list[float]]) -> dict[str, Any]:
-    """RUBRIC.md's `replication_latency_ms`, only when something was measured."""
+    """docs/reports.md's `replication_latency_ms`, only when something was measured."""
     if not samples:
         return {}
     summary = {}

@@ -1,4 +1,4 @@
-"""The workshop table as its stack creates it (RUBRIC.md, "The environment")."""
+"""The workshop table as its stack creates it (docs/rubric.md, "The environment")."""
 
 from __future__ import annotations
 
