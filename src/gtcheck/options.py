@@ -43,7 +43,7 @@ timeout = argtypes._converter(timeout_seconds)
 
 
 def add_target_options(parser: argparse.ArgumentParser) -> None:
-    """--endpoint-url, --profile, --table, --regions, --timeout (docs/pytest.md and the README: the common options)."""
+    """--endpoint-url, --profile, --table, --regions, --timeout: every command's common options."""
     group = parser.add_argument_group("where the workshop table is")
     group.add_argument(
         "--endpoint-url",
