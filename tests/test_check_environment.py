@@ -93,7 +93,8 @@ def test_environment_errors_are_pytest_errors_in_junit(tmp_path: Path) -> None:
     argv = [*check.pytest_args(args), f"--junitxml={junit}"]
     import pytest
 
-    pytest.main(argv, plugins=[plugin, inject])
+    with check.own_pytest():
+        pytest.main(argv, plugins=[plugin, inject])
     cases = ET.parse(junit).getroot().iter("testcase")
     outcomes = {
         case.get("name"): [child.tag for child in case if child.tag in ("failure", "error")]

@@ -609,10 +609,10 @@ def test_no_credentials_in_any_output(debug_runs: Outputs) -> None:
         for form in forms:
             assert form not in text, f"a credential leaked into {where}"
         assert "gtcheckmarker" not in text.lower(), f"part of a credential in {where}"
-    # Not vacuous: botocore's debug lines, request headers included, were printed and
-    # embedded in both HTML reports, masked.
-    assert "botocore" in texts["check stdout"]
-    for report in ("check/cy.html", "pytest/cy.html"):
+    # Not vacuous: botocore's debug lines, request headers included, were embedded in the
+    # plain pytest run's HTML report, masked. (`gtcheck check` runs pytest as its own tool
+    # and ignores PYTEST_ADDOPTS, so its report holds no debug lines to leak.)
+    for report in ("pytest/cy.html",):
         logs = "\n".join(
             run["log"] for runs in embedded_data(parse(texts[report]))["tests"].values()
             for run in runs

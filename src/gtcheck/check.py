@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
 import time
-from collections.abc import Callable
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from gtcheck.i18n import _
 from gtcheck.options import add_participant_options, add_report_dir_option, add_target_options
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
 from gtcheck.rubric import StepSpec, spec_of
+
+ISOLATED_VARIABLES = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS")
 
 
 class _Inject:
@@ -54,6 +57,9 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         str(args.report_dir),
         "-p",
         "no:cacheprovider",
+        "--assert=plain",  # checks judge with step.fail; rewriting them costs a second
+        "-p",
+        "no:unraisableexception",  # its collections at exit cost a tenth of a second
         "-q",
         "--no-header",
         "-rN",
@@ -65,8 +71,8 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
         argv += ["--endpoint-url", args.endpoint_url]
     if args.profile:
         argv += ["--aws-profile", args.profile]
-    if getattr(args, "no_html", False):
-        argv += ["-p", "no:html"]
+    if not getattr(args, "no_html", False):
+        argv += ["-p", "pytest_metadata.plugin", "-p", "pytest_html.plugin"]
     if getattr(args, "lang", None):
         argv += ["--lang", args.lang]
     return argv
@@ -78,11 +84,8 @@ def run(
     """Run the checks; returns the exit code and the grader (None if it never started)."""
     inject = _Inject(runtime or Runtime())
     argv = pytest_args(args)
-    if quiet:
-        with redirect_stdout(io.StringIO()):
-            code = pytest.main(argv, plugins=[plugin, inject])
-    else:
-        code = pytest.main(argv, plugins=[plugin, inject])
+    with own_pytest(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
+        pytest.main(argv, plugins=[plugin, inject])
     grader = inject.grader
     if grader is None:
         return EXIT_USAGE, None
@@ -90,6 +93,25 @@ def run(
     if code == EXIT_ENVIRONMENT and grader.environment_problem:
         print(f"gtcheck check: error: {grader.environment_problem}", file=sys.stderr)
     return code, grader
+
+
+@contextmanager
+def own_pytest() -> Iterator[None]:
+    """pytest as a tool of gtcheck's, not the user's test run: only the plugins a check
+    needs (the user's xdist, cov, randomly or hypothesis would only slow it or change it),
+    and none of the user's PYTEST_ADDOPTS. Plain `pytest` runs of the checks still load
+    whatever the user has."""
+    saved = {name: os.environ.get(name) for name in ISOLATED_VARIABLES}
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def add_parser(subparsers: Any, help: str | None = None) -> None:
@@ -103,6 +125,11 @@ def add_parser(subparsers: Any, help: str | None = None) -> None:
     add_target_options(parser)
     add_report_dir_option(parser)
     add_language_option(parser)
+    parser.add_argument(
+        "--no-html",
+        action="store_true",
+        help="write only N.json, not the HTML report (a little faster)",
+    )
     parser.add_argument(
         "--watch",
         action="store_true",
@@ -187,8 +214,15 @@ class _Collector:
 def collect_rubric() -> list[StepSpec]:
     """The rubric as the checks declare it, in the order they run."""
     collector = _Collector()
-    argv = [str(bundled.checks_dir()), "--collect-only", "-q", "-p", "no:cacheprovider"]
-    with redirect_stdout(io.StringIO()):
+    argv = [
+        str(bundled.checks_dir()),
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--assert=plain",
+    ]
+    with own_pytest(), redirect_stdout(io.StringIO()):
         pytest.main(argv, plugins=[plugin, collector])
     return collector.specs
 

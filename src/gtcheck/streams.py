@@ -64,8 +64,8 @@ class RegionStream:
                 calls += 1
                 batch = _parse_all(response.get("Records", []))
                 records.extend(batch)
-                if not response.get("Records"):
-                    break  # caught up with an open shard
+                if len(response.get("Records", [])) < PAGE:
+                    break  # caught up (a short page): no second call, which would wait
                 iterator = response.get("NextShardIterator")
         return records
 
