@@ -27,6 +27,7 @@ from gtcheck.sim.lww import Version, VersionBook
 from gtcheck.sim.metrics import publish_latency
 from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
 from gtcheck.sim.requestlog import RequestLog
+from gtcheck.sim.streamlimit import GetRecordsLimit
 from gtcheck.workshop import known_regions
 
 
@@ -57,6 +58,7 @@ class Simulator:
         self.faults = Faults.from_config(self.config)
         self.lock = threading.RLock()
         self.request_log = RequestLog()
+        self.get_records_limit = GetRecordsLimit()
         self._wake = threading.Condition(self.lock)
         self._delay_rng = random.Random(self.config.seed)
         self._throttle_rng = random.Random(f"throttle-{self.config.seed}")
@@ -207,7 +209,26 @@ class Simulator:
                 "faults": self.faults.snapshot(),
                 "pending": {f"{s}>{t}": n for (s, t), n in self._queue.pending().items()},
                 "delivered": self.delivered,
+                "get_records": self.get_records_limit.snapshot(),
             }
+
+    # ----- stream reads --------------------------------------------------------------------
+    def shard_of_iterator(self, region: str, iterator: str) -> tuple[str, str] | None:
+        """(table, shard id) a DynamoDB Streams iterator of `region` reads, or None."""
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        backend = dynamodbstreams_backends[self.config.account_id][region]
+        found = backend.shard_iterators.get(iterator)
+        if found is None:
+            return None
+        return found.stream_shard.table.name, found.stream_shard.id
+
+    def admit_get_records(self, region: str, table: str, shard_id: str) -> bool:
+        """One GetRecords call on a shard, on the simulator's clock (5 per second pass).
+
+        moto gives every table's shard the same id, so the table names the stream.
+        """
+        return self.get_records_limit.admit(region, f"{table}/{shard_id}", self.clock.now())
 
     # ----- replication -------------------------------------------------------------------
     def pump(self) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from gtcheck.errors import GtcheckError
-from gtcheck.sim import wsgi
+from gtcheck.sim import streamlimit, wsgi
 
 if TYPE_CHECKING:
     from gtcheck.sim.engine import Simulator
@@ -26,6 +26,7 @@ THROTTLED_MESSAGE = (
     "Consider increasing your provisioning level with the UpdateTable API."
 )
 CONTROL_PREFIX = "/_gtcheck/"
+STREAMS_TARGET = "DynamoDBStreams_20120810."
 
 
 def json_response(status: int, payload: Any) -> wsgi.WsgiResponse:
@@ -79,6 +80,10 @@ class Gateway:
         sim = self._sim
         with sim.lock:
             sim.request_log.record(region, service, _operation(environ, body))
+            if _is_streams(environ) and operation == "GetRecords":
+                refused = self._get_records_refusal(region, body)
+                if refused is not None:
+                    return refused
             if operation in READ_OPERATIONS and sim.should_throttle():
                 return error_response("ProvisionedThroughputExceededException", THROTTLED_MESSAGE)
             if operation == "UpdateTable":
@@ -91,6 +96,18 @@ class Gateway:
             if operation == "DeleteTable" and response.status == 200:
                 sim.forget_replica(json.loads(body)["TableName"], region)
             return response
+
+    def _get_records_refusal(self, region: str, body: bytes) -> wsgi.WsgiResponse | None:
+        """LimitExceededException past 5 GetRecords per second on the iterator's shard."""
+        try:
+            iterator = str(json.loads(body or b"{}").get("ShardIterator", ""))
+        except (ValueError, AttributeError):
+            return None  # moto answers a malformed request itself
+        shard = self._sim.shard_of_iterator(region, iterator)
+        if shard is None or self._sim.admit_get_records(region, *shard):
+            return None
+        shard_id = shard[1]
+        return error_response(streamlimit.LIMIT_CODE, streamlimit.limit_message(shard_id))
 
     def _transact(self, environ: dict[str, Any], body: bytes) -> wsgi.WsgiResponse:
         """A transaction replicates only if it committed; moto rolls a cancelled one back
@@ -159,6 +176,11 @@ class Gateway:
         except (GtcheckError, ValueError, TypeError, KeyError) as problem:
             return json_response(400, {"error": str(problem)})
         return json_response(200, self._sim.state())
+
+
+def _is_streams(environ: dict[str, Any]) -> bool:
+    """DynamoDB Streams signs as `dynamodb`; its JSON target names it apart."""
+    return str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(STREAMS_TARGET)
 
 
 def _operation(environ: dict[str, Any], body: bytes) -> str:
