@@ -385,6 +385,8 @@ class Simulator:
         original = type(shard).add.__get__(shard)
 
         def add(old: Any, new: Any) -> None:
+            if old is not None and new is not None and old == new:
+                return  # a write that changed nothing: DynamoDB streams and replicates nothing
             original(old, new)
             if shard.items:
                 _stamp_record(shard.items[-1].record, region, self.clock.now())
