@@ -196,6 +196,8 @@ def test_fault_commands_change_a_running_sim(tmp_path):
         (["sim", "--port", "0", "--jitter", "-0.5"], "--jitter"),
         (["sim", "--port", "0", "--throttle", "1.5"], "--throttle"),
         (["sim", "--port", "0", "--throttle", "-0.1"], "--throttle"),
+        (["sim", "--port", "0", "--replica-create-seconds", "-5"], "--replica-create-seconds"),
+        (["sim", "--port", "0", "--replica-create-seconds", "7200"], "replica_create_seconds"),
         (["sim", "--port", "0", "--bogus"], "--bogus"),
         (["sim", "--port", "abc"], "abc"),
         (["sim", "--port", "0", "--lag", "nan"], "nan"),

@@ -392,6 +392,7 @@ def test_control_api_changes_faults_in_process(sim):
         "pending": {f"{US}>{EU}": 1},
     }
     assert reported["delivered"] == 0
+    assert reported["replica_status"] == {TABLE: {US: "ACTIVE", EU: "ACTIVE"}}
     assert reported["get_records"] == {}
 
     resumed = control(sim, "POST", "/_gtcheck/faults", b'{"resume": ["us-east-1 > eu-west-1"]}')

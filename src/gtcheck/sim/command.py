@@ -47,6 +47,13 @@ def add_sim_parser(subparsers: Any, help: str | None = None) -> None:
         help="fraction of reads answered with ProvisionedThroughputExceeded",
     )
     parser.add_argument(
+        "--replica-create-seconds",
+        type=argtypes.seconds,
+        default=0.0,
+        help="a replica added with update-table --replica-updates stays CREATING this many "
+        "seconds before it is ACTIVE (default 0: ACTIVE at once)",
+    )
+    parser.add_argument(
         "--setup",
         choices=[s.value for s in TableSetup],
         default="global",
@@ -109,6 +116,7 @@ def run_sim(args: argparse.Namespace) -> int:
         seed=args.seed,
         throttle=args.throttle,
         setup=TableSetup(args.setup),
+        replica_create_seconds=args.replica_create_seconds,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -65,6 +65,8 @@ class Simulator:
         self._book = VersionBook()
         self._queue = DeliveryQueue()
         self._replicas: dict[str, list[str]] = {}
+        # When a replica added by UpdateTable turns ACTIVE: (table, region) -> time.
+        self._active_from: dict[tuple[str, str], float] = {}
         self._applying = False
         self._last_insert: tuple[Any, Change] | None = None
         self._transaction: list[tuple[str, Change, Version | None]] | None = None
@@ -116,12 +118,20 @@ class Simulator:
             return [
                 {
                     "RegionName": other,
-                    "ReplicaStatus": "ACTIVE",
+                    "ReplicaStatus": self.replica_status(table, other),
                     "ReplicaTableClassSummary": {"TableClass": "STANDARD"},
                 }
                 for other in group
                 if other != region
             ]
+
+    def replica_status(self, table: str, region: str) -> str:
+        """CREATING until a new replica's creation time has passed on the clock, then ACTIVE."""
+        with self.lock:
+            active_from = self._active_from.get((table, region))
+            if active_from is not None and self.clock.now() < active_from:
+                return "CREATING"
+            return "ACTIVE"
 
     def apply_replica_updates(self, table: str, region: str, updates: list[dict[str, Any]]) -> None:
         """UpdateTable `ReplicaUpdates`: Create copies the table and its items, Delete drops it."""
@@ -142,6 +152,7 @@ class Simulator:
             group = self._replicas.get(table, [])
             if region in group:
                 group.remove(region)
+                self._active_from.pop((table, region), None)
                 self._queue.drop_region(region)
                 self._book.forget(region, table)
 
@@ -206,6 +217,10 @@ class Simulator:
             return {
                 "regions": list(self.config.regions),
                 "replicas": {table: list(group) for table, group in self._replicas.items()},
+                "replica_status": {
+                    table: {region: self.replica_status(table, region) for region in group}
+                    for table, group in self._replicas.items()
+                },
                 "faults": self.faults.snapshot(),
                 "pending": {f"{s}>{t}": n for (s, t), n in self._queue.pending().items()},
                 "delivered": self.delivered,
@@ -456,6 +471,9 @@ class Simulator:
         self._queue.copy_to_new_replica(source, target)
         group.append(target)
         self._tap(target, table)
+        # Items are copied now and later writes flow to it at once, as DynamoDB replicates
+        # writes made while a replica is created; only its status waits.
+        self._active_from[(table, target)] = self.clock.now() + self.config.replica_create_seconds
 
     def _delete_replica(self, table: str, target: str) -> None:
         group = self._replicas.get(table, [])

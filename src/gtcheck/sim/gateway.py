@@ -164,6 +164,8 @@ class Gateway:
             return response
         description["Replicas"] = replicas
         description["GlobalTableVersion"] = "2019.11.21"
+        if self._sim.replica_status(description["TableName"], region) == "CREATING":
+            description["TableStatus"] = "CREATING"  # the new replica's own table
         return json_response(200, payload)
 
     def _control(self, method: str, path: str, body: bytes) -> wsgi.WsgiResponse:
