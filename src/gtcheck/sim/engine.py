@@ -19,11 +19,13 @@ from typing import Any
 
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import inprocess, workshop_table, wsgi
+from gtcheck.sim.capacity import CapacityLedger, Kind, Resource
 from gtcheck.sim.clock import Clock, ManualClock, SystemClock
 from gtcheck.sim.config import SimConfig, TableSetup, validate_fraction, validate_lag
 from gtcheck.sim.faults import Direction, Faults
 from gtcheck.sim.gateway import Gateway
 from gtcheck.sim.lww import Version, VersionBook
+from gtcheck.sim.metering import current_image, write_charges
 from gtcheck.sim.metrics import publish_latency
 from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
 from gtcheck.sim.requestlog import RequestLog
@@ -59,6 +61,11 @@ class Simulator:
         self.lock = threading.RLock()
         self.request_log = RequestLog()
         self.get_records_limit = GetRecordsLimit()
+        self.capacity: CapacityLedger | None = (
+            CapacityLedger(self.config.burst_seconds, self.provisioned_rate)
+            if self.config.capacity
+            else None
+        )
         self._wake = threading.Condition(self.lock)
         self._delay_rng = random.Random(self.config.seed)
         self._throttle_rng = random.Random(f"throttle-{self.config.seed}")
@@ -225,7 +232,27 @@ class Simulator:
                 "pending": {f"{s}>{t}": n for (s, t), n in self._queue.pending().items()},
                 "delivered": self.delivered,
                 "get_records": self.get_records_limit.snapshot(),
+                "capacity": {
+                    "enforced": self.capacity is not None,
+                    "burst_seconds": self.config.burst_seconds,
+                    "usage": {} if self.capacity is None else self.capacity.snapshot(),
+                },
             }
+
+    # ----- provisioned capacity ------------------------------------------------------------
+    def provisioned_rate(self, resource: Resource, kind: Kind) -> float | None:
+        """A table's or GSI's provisioned units per second now; None if not provisioned."""
+        table = self._moto_table(resource.region, resource.table)
+        if table is None or table.billing_mode == "PAY_PER_REQUEST":
+            return None
+        throughput = table.throughput
+        if resource.index is not None:
+            found = [i for i in table.global_indexes if i.name == resource.index]
+            if not found:
+                return None
+            throughput = found[0].throughput
+        member = "ReadCapacityUnits" if kind is Kind.READ else "WriteCapacityUnits"
+        return float(throughput.get(member) or 0)
 
     # ----- stream reads --------------------------------------------------------------------
     def shard_of_iterator(self, region: str, iterator: str) -> tuple[str, str] | None:
@@ -348,6 +375,8 @@ class Simulator:
             return
         key, hash_key, range_key = change.key  # type: ignore[misc]
         if self._book.admit(delivery.target, (change.table, key), change.version):
+            key_image = _key_image(table, hash_key, range_key)
+            before = current_image(table, key_image) if self.capacity else None
             self._applying = True
             try:
                 if change.image is None:
@@ -356,6 +385,13 @@ class Simulator:
                     table.put_item(copy.deepcopy(change.image))
             finally:
                 self._applying = False
+            if self.capacity is not None:
+                # Replicated writes use the receiving table's capacity but are never refused.
+                after = current_image(table, key_image)
+                now = self.clock.now()
+                charges = write_charges(delivery.target, change.table, table, before, after)
+                for resource, units in charges.items():
+                    self.capacity.charge(resource, Kind.WRITE, units, now)
             plain_key = (hash_key.value, range_key.value if range_key else None)
             self.applied_at[(delivery.target, change.table, plain_key)] = self.clock.now()
         now = self.clock.now()
@@ -384,6 +420,10 @@ class Simulator:
             message = payload.get("message") or payload.get("Message") or payload
             raise EnvironmentProblem(f"{operation} in {region} failed: {message}")
         return payload
+
+    def moto_table(self, region: str, table: str) -> Any:
+        """The moto table `table` of `region`, or None."""
+        return self._moto_table(region, table)
 
     def _moto_table(self, region: str, table: str) -> Any:
         from moto.dynamodb.models import dynamodb_backends
@@ -489,6 +529,14 @@ class Simulator:
                 raise UsageError(f"{region!r} is not a region of this simulator")
         if source == target:
             raise UsageError("a replication direction needs two different regions")
+
+
+def _key_image(table: Any, hash_key: Any, range_key: Any) -> dict[str, Any]:
+    """A moto item key as typed JSON under the table's key names."""
+    key = {table.hash_key_attr: hash_key.to_json()}
+    if table.range_key_attr and range_key is not None:
+        key[table.range_key_attr] = range_key.to_json()
+    return key
 
 
 def _stamp_record(record: dict[str, Any], region: str, now: float) -> None:

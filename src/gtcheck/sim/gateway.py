@@ -12,15 +12,14 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from gtcheck.errors import GtcheckError
-from gtcheck.sim import streamlimit, wsgi
+from gtcheck.sim import metering, streamlimit, wsgi
 
 if TYPE_CHECKING:
     from gtcheck.sim.engine import Simulator
 
-READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
-WRITE_OPERATIONS = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
+READ_OPERATIONS = metering.READ_OPERATIONS
+WRITE_OPERATIONS = metering.WRITE_OPERATIONS
+METERED_OPERATIONS = READ_OPERATIONS | WRITE_OPERATIONS
 THROTTLED_MESSAGE = (
     "The level of configured provisioned throughput for the table was exceeded. "
     "Consider increasing your provisioning level with the UpdateTable API."
@@ -88,14 +87,54 @@ class Gateway:
                 return error_response("ProvisionedThroughputExceededException", THROTTLED_MESSAGE)
             if operation == "UpdateTable":
                 return self._update_table(environ, body, region)
+            meter = self._meter(region, operation, body)
+            if meter is not None and sim.capacity is not None:
+                resources = meter.resources()
+                if sim.capacity.admit(resources, meter.kind, sim.clock.now()) is not None:
+                    return error_response(
+                        "ProvisionedThroughputExceededException", THROTTLED_MESSAGE
+                    )
             if operation == "TransactWriteItems":
-                return self._transact(environ, body)
-            response = self._forward(environ, body)
+                response = self._transact(environ, body)
+            else:
+                response = self._forward(environ, body)
+            if meter is not None:
+                return self._charged(meter, response)
             if operation == "DescribeTable" and response.status == 200:
                 return self._with_replicas(response, "Table", region)
             if operation == "DeleteTable" and response.status == 200:
                 sim.forget_replica(json.loads(body)["TableName"], region)
             return response
+
+    def _meter(self, region: str, operation: str, body: bytes) -> metering.Meter | None:
+        """A meter for a data request when capacity is enforced, else None."""
+        if self._sim.capacity is None or operation not in METERED_OPERATIONS:
+            return None
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        if not isinstance(request, dict):
+            return None
+        try:
+            return metering.Meter(region, operation, request, self._sim.moto_table, self._sim.call)
+        except (AttributeError, TypeError, KeyError):
+            return None  # a malformed request: moto answers it with its own error
+
+    def _charged(self, meter: metering.Meter, response: wsgi.WsgiResponse) -> wsgi.WsgiResponse:
+        """Charge what the request consumed; add ConsumedCapacity when it was asked for."""
+        mode = meter.request.get("ReturnConsumedCapacity", "NONE")
+        wanted = response.status == 200 and mode in ("TOTAL", "INDEXES")
+        needs_payload = wanted or response.status != 200 or meter.operation in ("Query", "Scan")
+        payload = response.json() if needs_payload else {}
+        units = meter.consumed(response.status, payload)
+        now = self._sim.clock.now()
+        for resource, amount in units.items():
+            self._sim.capacity.charge(resource, meter.kind, amount, now)  # type: ignore[union-attr]
+        if not wanted:
+            return response
+        payload["ConsumedCapacity"] = meter.consumed_capacity(units, mode)
+        return json_response(200, payload)
 
     def _get_records_refusal(self, region: str, body: bytes) -> wsgi.WsgiResponse | None:
         """LimitExceededException past 5 GetRecords per second on the iterator's shard."""
