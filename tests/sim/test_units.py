@@ -263,6 +263,8 @@ def test_sim_config_defaults():
         ({"throttle": math.nan}, "throttle must be"),
         ({"replica_create_seconds": -1.0}, "replica_create_seconds must be"),
         ({"replica_create_seconds": math.inf}, "replica_create_seconds must be"),
+        ({"burst_seconds": -1.0}, "burst_seconds must be"),
+        ({"burst_seconds": math.nan}, "burst_seconds must be"),
         ({"table": "ab"}, "3 to 255"),
         ({"table": ""}, "3 to 255"),
         ({"table": "t" * 256}, "3 to 255"),
