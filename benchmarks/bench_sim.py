@@ -118,8 +118,15 @@ def dynamodb(endpoint: str, region: str, pool: int = 10) -> Any:
 
 @contextmanager
 def simulator(lag: float) -> Iterator[tuple[Simulator, SimServer]]:
-    """A fresh simulator (jitter 0, throttle 0) served on 127.0.0.1, always stopped."""
-    sim = Simulator(SimConfig(regions=(SOURCE, RECEIVER), lag=lag, jitter=0.0, throttle=0.0))
+    """A fresh simulator (jitter 0, throttle 0) served on 127.0.0.1, always stopped.
+
+    Provisioned capacity is off: these measure the simulator's own throughput and delay,
+    which the workshop table's 5 units per second would otherwise cap.
+    """
+    config = SimConfig(
+        regions=(SOURCE, RECEIVER), lag=lag, jitter=0.0, throttle=0.0, capacity=False
+    )
+    sim = Simulator(config)
     server = sim.serve(HOST, 0)
     try:
         yield sim, server

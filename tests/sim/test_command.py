@@ -196,6 +196,11 @@ def test_fault_commands_change_a_running_sim(tmp_path):
         (["sim", "--port", "0", "--jitter", "-0.5"], "--jitter"),
         (["sim", "--port", "0", "--throttle", "1.5"], "--throttle"),
         (["sim", "--port", "0", "--throttle", "-0.1"], "--throttle"),
+        (["sim", "--port", "0", "--replica-create-seconds", "-5"], "--replica-create-seconds"),
+        (["sim", "--port", "0", "--replica-create-seconds", "7200"], "replica_create_seconds"),
+        (["sim", "--port", "0", "--burst-seconds", "-1"], "--burst-seconds"),
+        (["sim", "--port", "0", "--burst-seconds", "inf"], "--burst-seconds"),
+        (["sim", "--port", "0", "--no-capacity", "yes"], "yes"),
         (["sim", "--port", "0", "--bogus"], "--bogus"),
         (["sim", "--port", "abc"], "abc"),
         (["sim", "--port", "0", "--lag", "nan"], "nan"),
@@ -227,3 +232,18 @@ def test_fault_without_a_sim_is_one_line_and_exit_3():
         endpoint = f"http://127.0.0.1:{reserved.getsockname()[1]}"
         done = gtcheck("fault", "--endpoint-url", endpoint, "status")
     assert_one_line_error(done, 3, endpoint)
+
+
+def test_sim_capacity_and_replica_options_reach_the_config():
+    """--burst-seconds, --no-capacity and --replica-create-seconds parse as documented."""
+    from gtcheck.cli import build_parser
+
+    words = ["sim", "--burst-seconds", "0", "--no-capacity", "--replica-create-seconds", "30"]
+    args = build_parser(words).parse_args(words)
+    assert (args.burst_seconds, args.capacity, args.replica_create_seconds) == (0.0, False, 30.0)
+    defaults = build_parser(["sim"]).parse_args(["sim"])
+    assert (defaults.burst_seconds, defaults.capacity, defaults.replica_create_seconds) == (
+        300.0,
+        True,
+        0.0,
+    )

@@ -47,6 +47,26 @@ def add_sim_parser(subparsers: Any, help: str | None = None) -> None:
         help="fraction of reads answered with ProvisionedThroughputExceeded",
     )
     parser.add_argument(
+        "--replica-create-seconds",
+        type=argtypes.seconds,
+        default=0.0,
+        help="a replica added with update-table --replica-updates stays CREATING this many "
+        "seconds before it is ACTIVE (default 0: ACTIVE at once)",
+    )
+    parser.add_argument(
+        "--burst-seconds",
+        type=argtypes.seconds,
+        default=300.0,
+        help="unused provisioned capacity is kept for bursts up to this many seconds' worth "
+        "(default 300, as DynamoDB; 0: strict, at most one second's worth)",
+    )
+    parser.add_argument(
+        "--no-capacity",
+        dest="capacity",
+        action="store_false",
+        help="do not enforce the tables' provisioned capacity (for throughput benchmarks)",
+    )
+    parser.add_argument(
         "--setup",
         choices=[s.value for s in TableSetup],
         default="global",
@@ -109,6 +129,9 @@ def run_sim(args: argparse.Namespace) -> int:
         seed=args.seed,
         throttle=args.throttle,
         setup=TableSetup(args.setup),
+        replica_create_seconds=args.replica_create_seconds,
+        capacity=args.capacity,
+        burst_seconds=args.burst_seconds,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -21,7 +21,7 @@ class TableSetup(StrEnum):
 
 
 def validate_lag(name: str, seconds: float) -> float:
-    """Lag and jitter are finite, non-negative and below an hour."""
+    """Lag, jitter and other simulated durations are finite, non-negative, within an hour."""
     if not math.isfinite(seconds) or seconds < 0:
         raise UsageError(f"{name} must be a number of seconds >= 0, got {seconds}")
     if seconds > MAX_LAG_SECONDS:
@@ -48,11 +48,19 @@ class SimConfig:
     throttle: float = 0.0
     setup: TableSetup = TableSetup.GLOBAL
     account_id: str = field(default="123456789012")
+    # How long a replica added with UpdateTable stays CREATING (0: ACTIVE at once).
+    replica_create_seconds: float = 0.0
+    # Provisioned capacity enforced per second, unused capacity kept up to burst_seconds
+    # (0: strict, one second's worth); capacity=False turns it off for raw throughput.
+    capacity: bool = True
+    burst_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         validate_regions(tuple(self.regions))
         validate_lag("lag", self.lag)
         validate_lag("jitter", self.jitter)
+        validate_lag("replica_create_seconds", self.replica_create_seconds)
+        validate_lag("burst_seconds", self.burst_seconds)
         validate_fraction("throttle", self.throttle)
         if not 3 <= len(self.table) <= 255:
             raise UsageError(f"table name must be 3 to 255 characters, got {self.table!r}")

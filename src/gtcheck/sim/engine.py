@@ -19,14 +19,17 @@ from typing import Any
 
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import inprocess, workshop_table, wsgi
+from gtcheck.sim.capacity import CapacityLedger, Kind, Resource
 from gtcheck.sim.clock import Clock, ManualClock, SystemClock
 from gtcheck.sim.config import SimConfig, TableSetup, validate_fraction, validate_lag
 from gtcheck.sim.faults import Direction, Faults
 from gtcheck.sim.gateway import Gateway
 from gtcheck.sim.lww import Version, VersionBook
+from gtcheck.sim.metering import current_image, write_charges
 from gtcheck.sim.metrics import publish_latency
 from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
 from gtcheck.sim.requestlog import RequestLog
+from gtcheck.sim.streamlimit import GetRecordsLimit
 from gtcheck.workshop import known_regions
 
 
@@ -57,12 +60,20 @@ class Simulator:
         self.faults = Faults.from_config(self.config)
         self.lock = threading.RLock()
         self.request_log = RequestLog()
+        self.get_records_limit = GetRecordsLimit()
+        self.capacity: CapacityLedger | None = (
+            CapacityLedger(self.config.burst_seconds, self.provisioned_rate)
+            if self.config.capacity
+            else None
+        )
         self._wake = threading.Condition(self.lock)
         self._delay_rng = random.Random(self.config.seed)
         self._throttle_rng = random.Random(f"throttle-{self.config.seed}")
         self._book = VersionBook()
         self._queue = DeliveryQueue()
         self._replicas: dict[str, list[str]] = {}
+        # When a replica added by UpdateTable turns ACTIVE: (table, region) -> time.
+        self._active_from: dict[tuple[str, str], float] = {}
         self._applying = False
         self._last_insert: tuple[Any, Change] | None = None
         self._transaction: list[tuple[str, Change, Version | None]] | None = None
@@ -114,12 +125,20 @@ class Simulator:
             return [
                 {
                     "RegionName": other,
-                    "ReplicaStatus": "ACTIVE",
+                    "ReplicaStatus": self.replica_status(table, other),
                     "ReplicaTableClassSummary": {"TableClass": "STANDARD"},
                 }
                 for other in group
                 if other != region
             ]
+
+    def replica_status(self, table: str, region: str) -> str:
+        """CREATING until a new replica's creation time has passed on the clock, then ACTIVE."""
+        with self.lock:
+            active_from = self._active_from.get((table, region))
+            if active_from is not None and self.clock.now() < active_from:
+                return "CREATING"
+            return "ACTIVE"
 
     def apply_replica_updates(self, table: str, region: str, updates: list[dict[str, Any]]) -> None:
         """UpdateTable `ReplicaUpdates`: Create copies the table and its items, Delete drops it."""
@@ -140,6 +159,7 @@ class Simulator:
             group = self._replicas.get(table, [])
             if region in group:
                 group.remove(region)
+                self._active_from.pop((table, region), None)
                 self._queue.drop_region(region)
                 self._book.forget(region, table)
 
@@ -204,10 +224,53 @@ class Simulator:
             return {
                 "regions": list(self.config.regions),
                 "replicas": {table: list(group) for table, group in self._replicas.items()},
+                "replica_status": {
+                    table: {region: self.replica_status(table, region) for region in group}
+                    for table, group in self._replicas.items()
+                },
                 "faults": self.faults.snapshot(),
                 "pending": {f"{s}>{t}": n for (s, t), n in self._queue.pending().items()},
                 "delivered": self.delivered,
+                "get_records": self.get_records_limit.snapshot(),
+                "capacity": {
+                    "enforced": self.capacity is not None,
+                    "burst_seconds": self.config.burst_seconds,
+                    "usage": {} if self.capacity is None else self.capacity.snapshot(),
+                },
             }
+
+    # ----- provisioned capacity ------------------------------------------------------------
+    def provisioned_rate(self, resource: Resource, kind: Kind) -> float | None:
+        """A table's or GSI's provisioned units per second now; None if not provisioned."""
+        table = self._moto_table(resource.region, resource.table)
+        if table is None or table.billing_mode == "PAY_PER_REQUEST":
+            return None
+        throughput = table.throughput
+        if resource.index is not None:
+            found = [i for i in table.global_indexes if i.name == resource.index]
+            if not found:
+                return None
+            throughput = found[0].throughput
+        member = "ReadCapacityUnits" if kind is Kind.READ else "WriteCapacityUnits"
+        return float(throughput.get(member) or 0)
+
+    # ----- stream reads --------------------------------------------------------------------
+    def shard_of_iterator(self, region: str, iterator: str) -> tuple[str, str] | None:
+        """(table, shard id) a DynamoDB Streams iterator of `region` reads, or None."""
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        backend = dynamodbstreams_backends[self.config.account_id][region]
+        found = backend.shard_iterators.get(iterator)
+        if found is None:
+            return None
+        return found.stream_shard.table.name, found.stream_shard.id
+
+    def admit_get_records(self, region: str, table: str, shard_id: str) -> bool:
+        """One GetRecords call on a shard, on the simulator's clock (5 per second pass).
+
+        moto gives every table's shard the same id, so the table names the stream.
+        """
+        return self.get_records_limit.admit(region, f"{table}/{shard_id}", self.clock.now())
 
     # ----- replication -------------------------------------------------------------------
     def pump(self) -> int:
@@ -312,6 +375,8 @@ class Simulator:
             return
         key, hash_key, range_key = change.key  # type: ignore[misc]
         if self._book.admit(delivery.target, (change.table, key), change.version):
+            key_image = _key_image(table, hash_key, range_key)
+            before = current_image(table, key_image) if self.capacity else None
             self._applying = True
             try:
                 if change.image is None:
@@ -320,6 +385,13 @@ class Simulator:
                     table.put_item(copy.deepcopy(change.image))
             finally:
                 self._applying = False
+            if self.capacity is not None:
+                # Replicated writes use the receiving table's capacity but are never refused.
+                after = current_image(table, key_image)
+                now = self.clock.now()
+                charges = write_charges(delivery.target, change.table, table, before, after)
+                for resource, units in charges.items():
+                    self.capacity.charge(resource, Kind.WRITE, units, now)
             plain_key = (hash_key.value, range_key.value if range_key else None)
             self.applied_at[(delivery.target, change.table, plain_key)] = self.clock.now()
         now = self.clock.now()
@@ -349,6 +421,10 @@ class Simulator:
             raise EnvironmentProblem(f"{operation} in {region} failed: {message}")
         return payload
 
+    def moto_table(self, region: str, table: str) -> Any:
+        """The moto table `table` of `region`, or None."""
+        return self._moto_table(region, table)
+
     def _moto_table(self, region: str, table: str) -> Any:
         from moto.dynamodb.models import dynamodb_backends
 
@@ -364,6 +440,8 @@ class Simulator:
         original = type(shard).add.__get__(shard)
 
         def add(old: Any, new: Any) -> None:
+            if old is not None and new is not None and old == new:
+                return  # a write that changed nothing: DynamoDB streams and replicates nothing
             original(old, new)
             if shard.items:
                 _stamp_record(shard.items[-1].record, region, self.clock.now())
@@ -433,6 +511,9 @@ class Simulator:
         self._queue.copy_to_new_replica(source, target)
         group.append(target)
         self._tap(target, table)
+        # Items are copied now and later writes flow to it at once, as DynamoDB replicates
+        # writes made while a replica is created; only its status waits.
+        self._active_from[(table, target)] = self.clock.now() + self.config.replica_create_seconds
 
     def _delete_replica(self, table: str, target: str) -> None:
         group = self._replicas.get(table, [])
@@ -448,6 +529,14 @@ class Simulator:
                 raise UsageError(f"{region!r} is not a region of this simulator")
         if source == target:
             raise UsageError("a replication direction needs two different regions")
+
+
+def _key_image(table: Any, hash_key: Any, range_key: Any) -> dict[str, Any]:
+    """A moto item key as typed JSON under the table's key names."""
+    key = {table.hash_key_attr: hash_key.to_json()}
+    if table.range_key_attr and range_key is not None:
+        key[table.range_key_attr] = range_key.to_json()
+    return key
 
 
 def _stamp_record(record: dict[str, Any], region: str, now: float) -> None:

@@ -12,20 +12,20 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from gtcheck.errors import GtcheckError
-from gtcheck.sim import wsgi
+from gtcheck.sim import metering, streamlimit, wsgi
 
 if TYPE_CHECKING:
     from gtcheck.sim.engine import Simulator
 
-READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
-WRITE_OPERATIONS = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
+READ_OPERATIONS = metering.READ_OPERATIONS
+WRITE_OPERATIONS = metering.WRITE_OPERATIONS
+METERED_OPERATIONS = READ_OPERATIONS | WRITE_OPERATIONS
 THROTTLED_MESSAGE = (
     "The level of configured provisioned throughput for the table was exceeded. "
     "Consider increasing your provisioning level with the UpdateTable API."
 )
 CONTROL_PREFIX = "/_gtcheck/"
+STREAMS_TARGET = "DynamoDBStreams_20120810."
 
 
 def json_response(status: int, payload: Any) -> wsgi.WsgiResponse:
@@ -79,18 +79,74 @@ class Gateway:
         sim = self._sim
         with sim.lock:
             sim.request_log.record(region, service, _operation(environ, body))
+            if _is_streams(environ) and operation == "GetRecords":
+                refused = self._get_records_refusal(region, body)
+                if refused is not None:
+                    return refused
             if operation in READ_OPERATIONS and sim.should_throttle():
                 return error_response("ProvisionedThroughputExceededException", THROTTLED_MESSAGE)
             if operation == "UpdateTable":
                 return self._update_table(environ, body, region)
+            meter = self._meter(region, operation, body)
+            if meter is not None and sim.capacity is not None:
+                resources = meter.resources()
+                if sim.capacity.admit(resources, meter.kind, sim.clock.now()) is not None:
+                    return error_response(
+                        "ProvisionedThroughputExceededException", THROTTLED_MESSAGE
+                    )
             if operation == "TransactWriteItems":
-                return self._transact(environ, body)
-            response = self._forward(environ, body)
+                response = self._transact(environ, body)
+            else:
+                response = self._forward(environ, body)
+            if meter is not None:
+                return self._charged(meter, response)
             if operation == "DescribeTable" and response.status == 200:
                 return self._with_replicas(response, "Table", region)
             if operation == "DeleteTable" and response.status == 200:
                 sim.forget_replica(json.loads(body)["TableName"], region)
             return response
+
+    def _meter(self, region: str, operation: str, body: bytes) -> metering.Meter | None:
+        """A meter for a data request when capacity is enforced, else None."""
+        if self._sim.capacity is None or operation not in METERED_OPERATIONS:
+            return None
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            return None
+        if not isinstance(request, dict):
+            return None
+        try:
+            return metering.Meter(region, operation, request, self._sim.moto_table, self._sim.call)
+        except (AttributeError, TypeError, KeyError):
+            return None  # a malformed request: moto answers it with its own error
+
+    def _charged(self, meter: metering.Meter, response: wsgi.WsgiResponse) -> wsgi.WsgiResponse:
+        """Charge what the request consumed; add ConsumedCapacity when it was asked for."""
+        mode = meter.request.get("ReturnConsumedCapacity", "NONE")
+        wanted = response.status == 200 and mode in ("TOTAL", "INDEXES")
+        needs_payload = wanted or response.status != 200 or meter.operation in ("Query", "Scan")
+        payload = response.json() if needs_payload else {}
+        units = meter.consumed(response.status, payload)
+        now = self._sim.clock.now()
+        for resource, amount in units.items():
+            self._sim.capacity.charge(resource, meter.kind, amount, now)  # type: ignore[union-attr]
+        if not wanted:
+            return response
+        payload["ConsumedCapacity"] = meter.consumed_capacity(units, mode)
+        return json_response(200, payload)
+
+    def _get_records_refusal(self, region: str, body: bytes) -> wsgi.WsgiResponse | None:
+        """LimitExceededException past 5 GetRecords per second on the iterator's shard."""
+        try:
+            iterator = str(json.loads(body or b"{}").get("ShardIterator", ""))
+        except (ValueError, AttributeError):
+            return None  # moto answers a malformed request itself
+        shard = self._sim.shard_of_iterator(region, iterator)
+        if shard is None or self._sim.admit_get_records(region, *shard):
+            return None
+        shard_id = shard[1]
+        return error_response(streamlimit.LIMIT_CODE, streamlimit.limit_message(shard_id))
 
     def _transact(self, environ: dict[str, Any], body: bytes) -> wsgi.WsgiResponse:
         """A transaction replicates only if it committed; moto rolls a cancelled one back
@@ -147,6 +203,8 @@ class Gateway:
             return response
         description["Replicas"] = replicas
         description["GlobalTableVersion"] = "2019.11.21"
+        if self._sim.replica_status(description["TableName"], region) == "CREATING":
+            description["TableStatus"] = "CREATING"  # the new replica's own table
         return json_response(200, payload)
 
     def _control(self, method: str, path: str, body: bytes) -> wsgi.WsgiResponse:
@@ -159,6 +217,11 @@ class Gateway:
         except (GtcheckError, ValueError, TypeError, KeyError) as problem:
             return json_response(400, {"error": str(problem)})
         return json_response(200, self._sim.state())
+
+
+def _is_streams(environ: dict[str, Any]) -> bool:
+    """DynamoDB Streams signs as `dynamodb`; its JSON target names it apart."""
+    return str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(STREAMS_TARGET)
 
 
 def _operation(environ: dict[str, Any], body: bytes) -> str:
