@@ -199,14 +199,22 @@ class Simulator:
             self.set_throttle(throttle)
 
     def state(self) -> dict[str, Any]:
-        """What a running simulator reports about itself (the control API's answer)."""
+        """What a running simulator reports about itself (the control API's answer).
+
+        `last_applied`: per region, when the latest write there (a client's or a replicated
+        one) was applied, in the clock's seconds; benchmarks time detection from it.
+        """
         with self.lock:
+            last_applied: dict[str, float] = {}
+            for (region, _table, _key), moment in self.applied_at.items():
+                last_applied[region] = max(moment, last_applied.get(region, moment))
             return {
                 "regions": list(self.config.regions),
                 "replicas": {table: list(group) for table, group in self._replicas.items()},
                 "faults": self.faults.snapshot(),
                 "pending": {f"{s}>{t}": n for (s, t), n in self._queue.pending().items()},
                 "delivered": self.delivered,
+                "last_applied": last_applied,
             }
 
     # ----- replication -------------------------------------------------------------------
