@@ -29,6 +29,14 @@ Definitions used in (c):
                     BatchGetItem); a Scan or Query costs 0.5 per item scanned, at least 0.5;
                     strongly consistent reads cost double, transactional ones 4 times.
                     Stream, DescribeTable and CloudWatch requests are counted, not charged.
+                    Shown beside it: Scan and Query pages billed as DynamoDB bills them, by
+                    their items' total size (as gtcheck's own budget charges them).
+
+Set-up: (a) one participant written by `gtcheck solve`, settled before the pairs run.
+(c) a fresh simulator per setting; before each run the previous participant is deleted
+and the deletes replicate, so the table holds one participant, as a workshop account
+does. The relays and the writer run on threads of this process; the relay's own time per
+request is printed. Pairs and runs alternate which command goes (or is spawned) first.
 
 Run: .venv/bin/python benchmarks/bench_cli.py [--quick] [--runs N]
 Exit status: 0 when it ran to the end, whether or not the bars were met (the summary says
@@ -958,9 +966,30 @@ def measure_fresh(
     seed: int,
     env: dict[str, str],
     scratch: Path,
+    measured: list[tuple[float, float, list[FreshRun]]],
 ) -> None:
     runs = run_setting(lag, jitter, p.fresh_runs, seed, env, scratch)
+    measured.append((lag, jitter, runs))
     report_setting(report, lag, jitter, runs)
+
+
+def report_overview(report: Report, measured: list[tuple[float, float, list[FreshRun]]]) -> None:
+    """(c) side by side: one line per setting, medians over its runs (no new bars)."""
+    report.section("(c) overview, medians per setting: verdict gtcheck / naive, delay, units")
+    earlier = 0
+    for lag, jitter, runs in measured:
+        mine = med(r.check.wall_s for r in runs)
+        theirs = med(r.naive.wall_s for r in runs)
+        delay = med(r.delay_step for r in runs if r.delay_step is not None)
+        units = med(r.check_units / r.naive_units for r in runs if r.naive_units)
+        if mine is not None and theirs is not None and mine < theirs:
+            earlier += 1
+        report.row(
+            f"lag {lag:g} s, jitter {jitter:g}",
+            f"{secs(mine)} / {secs(theirs)}, delay {secs(delay)}, "
+            f"units {'n/a' if units is None else f'{units:.2f}'}x naive's",
+        )
+    report.row("settings where gtcheck's verdict came earlier", f"{earlier} of {len(measured)}")
 
 
 # ----- the run ---------------------------------------------------------------------------
@@ -1008,13 +1037,16 @@ def main(argv: list[str] | None = None) -> int:
         env = child_env(scratch)
         report.guarded("(a)", lambda: measure_settled(report, p, env, scratch))
         report.guarded("(b)", lambda: measure_help(report, p, env, scratch))
+        measured: list[tuple[float, float, list[FreshRun]]] = []
         for index, (lag, jitter) in enumerate(p.settings):
             report.guarded(
                 f"(c) lag {lag:g} jitter {jitter:g}",
                 lambda lag=lag, jitter=jitter, index=index: measure_fresh(
-                    report, lag, jitter, p, SEED + index, env, scratch
+                    report, lag, jitter, p, SEED + index, env, scratch, measured
                 ),
             )
+        if measured:
+            report_overview(report, measured)
     report.summary(time.perf_counter() - started, value_width=16)
     crashed = [bar.name for bar in report.bars if bar.name.endswith("ran to the end")]
     if crashed:
