@@ -1006,11 +1006,11 @@ def print_header(p: Params, quick: bool) -> None:
     print(
         f"  (a) {p.settled_pairs} pairs; (b) {p.help_pairs} pairs; pairs alternate which runs first"
     )
-    settings = ", ".join(f"lag {lag:g}/jitter {jitter:g}" for lag, jitter in p.settings)
-    print(f"  (c) {settings}; {p.fresh_runs} runs each, gtcheck and naive started together,")
+    settings = ", ".join(f"{lag:g}/{jitter:g}" for lag, jitter in p.settings)
+    print(f"  (c) lag/jitter in s: {settings}; a fresh simulator per setting")
     print(
-        f"      alternating which is spawned first; naive reads 4 keys x {len(REGIONS)} "
-        f"regions every {NAIVE_PERIOD:g} s"
+        f"      {p.fresh_runs} runs each, gtcheck and naive started together, alternating which "
+        f"is spawned first; naive reads 4 keys x {len(REGIONS)} regions every {NAIVE_PERIOD:g} s"
     )
 
 
