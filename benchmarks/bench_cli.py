@@ -183,6 +183,16 @@ def child_env(scratch: Path) -> dict[str, str]:
     return env
 
 
+def with_options(argv: list[str], options: dict[str, str]) -> list[str]:
+    return argv + [word for pair in options.items() for word in pair]
+
+
+def check_argv(name: str, endpoint: str, report_dir: Path) -> list[str]:
+    """`gtcheck check --participant P --endpoint-url URL --report-dir DIR`, nothing more."""
+    options = {"--participant": name, "--endpoint-url": endpoint, "--report-dir": str(report_dir)}
+    return with_options([venv_tool("gtcheck"), "check"], options)
+
+
 def fresh_name() -> str:
     """A participant name no other run's name contains (discovery matches by substring)."""
     return f"bench{uuid.uuid4().hex[:10]}"
@@ -611,27 +621,11 @@ def measure_settled(report: Report, p: Params, env: dict[str, str], scratch: Pat
         )
         fail_if_bad("gtcheck solve", solved)
         sim.await_idle()
-        check = [
-            venv_tool("gtcheck"),
-            "check",
-            "--participant",
-            name,
-            "--endpoint-url",
-            sim.endpoint,
-            "--report-dir",
-            str(report_dir),
-        ]
-        scan = [
-            venv_tool("aws"),
-            "dynamodb",
-            "scan",
-            "--table-name",
-            TABLE,
-            "--region",
-            PRIMARY,
-            "--endpoint-url",
-            sim.endpoint,
-        ]
+        check = check_argv(name, sim.endpoint, report_dir)
+        scan = with_options(
+            [venv_tool("aws"), "dynamodb", "scan"],
+            {"--table-name": TABLE, "--region": PRIMARY, "--endpoint-url": sim.endpoint},
+        )
         for warm in (check, scan):  # uncounted: first runs fill caches
             fail_if_bad(warm[1], run_once(warm, env, scratch))
         pairs = interleave(
@@ -791,21 +785,12 @@ def fresh_run(
     naive_relay.take()
     keys = writer.complete_participant(name)
     written = time.time()
-    check_argv = [
-        venv_tool("gtcheck"),
-        "check",
-        "--participant",
-        name,
-        "--endpoint-url",
-        check_relay.endpoint,
-        "--report-dir",
-        str(report_dir),
-    ]
+    gtcheck_argv = check_argv(name, check_relay.endpoint, report_dir)
     naive_argv = [venv_tool("python"), str(NAIVE_SCRIPT), "--endpoint-url", naive_relay.endpoint]
     naive_argv += ["--period", str(NAIVE_PERIOD), "--deadline", str(PROCESS_TIMEOUT - 30)]
     for pk, sk in keys:
         naive_argv += ["--key", pk, sk]
-    starts = [(check_argv, "check"), (naive_argv, "naive")]
+    starts = [(gtcheck_argv, "check"), (naive_argv, "naive")]
     watched = {
         kind: Watched(argv, env, scratch)
         for argv, kind in (starts if gtcheck_first else starts[::-1])
