@@ -692,3 +692,14 @@ def test_cancelled_transaction_replicates_nothing_and_the_stream_goes_on(sim):
     assert get(us, "cancelled") is None
     written = [image["PK"]["S"] for _, image in stream_images(us, us_streams)]
     assert written == ["before", "after"]
+
+
+def test_state_tells_when_each_region_last_applied_a_write(sim, clock):
+    """`last_applied`: the latest write applied per region, a replicated one included."""
+    us, _eu = clients(sim, US, EU)
+    assert sim.state()["last_applied"] == {}
+    written = clock.now()
+    us.put_item(TableName=TABLE, Item={**key("USER#a"), "v": {"N": "1"}})
+    assert sim.state()["last_applied"] == {US: written}
+    sim.advance(1.5)
+    assert sim.state()["last_applied"] == {US: written, EU: written + 1.0}

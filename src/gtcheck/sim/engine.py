@@ -219,8 +219,15 @@ class Simulator:
             self.set_throttle(throttle)
 
     def state(self) -> dict[str, Any]:
-        """What a running simulator reports about itself (the control API's answer)."""
+        """What a running simulator reports about itself (the control API's answer).
+
+        `last_applied`: per region, when the latest write there (a client's or a replicated
+        one) was applied, in the clock's seconds; benchmarks time detection from it.
+        """
         with self.lock:
+            last_applied: dict[str, float] = {}
+            for (region, _table, _key), moment in self.applied_at.items():
+                last_applied[region] = max(moment, last_applied.get(region, moment))
             return {
                 "regions": list(self.config.regions),
                 "replicas": {table: list(group) for table, group in self._replicas.items()},
@@ -237,6 +244,7 @@ class Simulator:
                     "burst_seconds": self.config.burst_seconds,
                     "usage": {} if self.capacity is None else self.capacity.snapshot(),
                 },
+                "last_applied": last_applied,
             }
 
     # ----- provisioned capacity ------------------------------------------------------------
