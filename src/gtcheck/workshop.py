@@ -1,5 +1,6 @@
 """The workshop's facts: its table and regions, the participant's keys, the regions' roles,
-the product's lookup. Light to import: the checker and the simulator both start here."""
+the product's lookup, and what each language's page prints in place of the participant's
+values. Light to import: the checker and the simulator both start here."""
 
 from __future__ import annotations
 
@@ -17,6 +18,58 @@ PENDING = "STATUS#pending"
 PRODUCT_PREFIX = "PRODUCT#eu-product-"
 PROFILE_PREFIX = "USER#global-user-"
 TIMING_PREFIX = "TEST#timing-"
+PAGE_LANGUAGE = "en"  # the page the rubric quotes; the others are its translations
+
+
+@dataclass(frozen=True)
+class PagePlaceholders:
+    """The `[...]` markers one language's page prints where a participant types a value."""
+
+    participant: str  # N, in keys and attributes
+    display_name: str  # free text, in `name`
+    product_id: str  # P, in the exercise 2 product
+    timestamp: str = "[timestamp]"  # in TEST#timing-[timestamp]
+    exact_timestamp: str = "[exact-timestamp]"  # in created_at
+
+    def markers(self) -> tuple[str, ...]:
+        return (
+            self.participant,
+            self.display_name,
+            self.product_id,
+            self.timestamp,
+            self.exact_timestamp,
+        )
+
+
+# Each page's own markers, as its JSON templates print them (the Vietnamese page:
+# content/3-global-tables-setup/3.3-multi-region-operations/_index.vi.md).
+PAGE_PLACEHOLDERS: dict[str, PagePlaceholders] = {
+    "en": PagePlaceholders("[your-name]", "[Your Name]", "[unique-id]"),
+    "vi": PagePlaceholders("[tên-của-bạn]", "[Tên Của Bạn]", "[id-duy-nhat]"),
+}
+
+# Exercise 3's explanation, as each page words it; gtcheck quotes it where it corrects it.
+PAGE_LWW_CLAIM: dict[str, str] = {
+    "en": "Later timestamp wins",
+    "vi": "Cập nhật có dấu thời gian sau cùng sẽ thắng",
+}
+
+
+def page_placeholders(language: str) -> PagePlaceholders:
+    """The markers of `language`'s page (the English page's for a language without one)."""
+    return PAGE_PLACEHOLDERS.get(language, PAGE_PLACEHOLDERS[PAGE_LANGUAGE])
+
+
+def lww_claim(language: str) -> str:
+    """How `language`'s page explains exercise 3's winner."""
+    return PAGE_LWW_CLAIM.get(language, PAGE_LWW_CLAIM[PAGE_LANGUAGE])
+
+
+def every_marker() -> tuple[str, ...]:
+    """Every page's markers, longest first: diagnosis recognises all of them, whatever the
+    participant's --lang (a Vietnamese participant may well read the English page)."""
+    found = {marker for page in PAGE_PLACEHOLDERS.values() for marker in page.markers()}
+    return tuple(sorted(found, key=lambda marker: (-len(marker), marker)))
 
 
 @cache
