@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
+from gtcheck import names
 from gtcheck.errors import UsageError
 from gtcheck.items import Attributes, Key, key_of
 
@@ -150,9 +151,42 @@ def timing_keys_in(scans: dict[str, list[Attributes]]) -> set[Key]:
 
 
 def named(keys: Iterable[Key], participant: str) -> list[Key]:
-    """The keys that carry the participant's name (case-insensitive)."""
-    name = participant.casefold()
-    return sorted(key for key in keys if name in key[0].casefold())
+    """The keys that carry the participant's name (whatever the case and normal form)."""
+    return sorted(key for key in keys if names.contains(key[0], participant))
+
+
+def name_keys(participant: str) -> list[Key]:
+    """The user and order keys of every normal form of the name, as a console may store them."""
+    forms = names.forms(participant)
+    return [user_key(form) for form in forms] + [order_key(form) for form in forms]
+
+
+def stored_name(typed: str, held: Iterable[Key]) -> str | None:
+    """The name as the participant's own keys store it: the profile's (else the order's)
+    name whose NFC is the typed name's; the typed form when it is stored itself."""
+    keys = set(held)
+    for sort_key in ("PROFILE", "ORDER#conflict-test"):
+        found = sorted(
+            pk.removeprefix(PROFILE_PREFIX)
+            for pk, sk in keys
+            if sk == sort_key
+            and pk.startswith(PROFILE_PREFIX)
+            and names.same_name(pk.removeprefix(PROFILE_PREFIX), typed)
+        )
+        if typed in found:
+            return typed
+        if found:
+            return found[0]
+    return None
+
+
+def stored_key(wanted: Key, held: Iterable[Key]) -> Key:
+    """`wanted` as stored: itself when held, else a held key equal to it after NFC."""
+    keys = set(held)
+    if wanted in keys:
+        return wanted
+    same = sorted(key for key in keys if key[1] == wanted[1] and names.same_name(key[0], wanted[0]))
+    return same[0] if same else wanted
 
 
 def profile_keys(scans: dict[str, list[Attributes]]) -> set[Key]:
