@@ -1,22 +1,27 @@
 """What every workshop check shares: the participant's keys and the regions' roles.
 
 Expected attributes and judgements live in each exercise's module; this file only names
-things, and finds the exercise 2 product when its id was not given.
+things: the name as the table stores it (a console may store `Nguyễn` in another Unicode
+normal form than the one typed), and the exercise 2 product when its id was not given.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pytest
 
-from gtcheck import workshop
+from gtcheck import i18n, names, workshop
 from gtcheck.config import Settings
 from gtcheck.converge import World
-from gtcheck.diagnose import join
+from gtcheck.diagnose import PLACEHOLDERS, join
 from gtcheck.errors import GtcheckError
-from gtcheck.i18n import _
-from gtcheck.items import Key
+from gtcheck.i18n import N_, _
+from gtcheck.items import Key, key_of
 from gtcheck.plugin import GRADER_KEY
 from gtcheck.workshop import CATEGORY, PRODUCT_PREFIX, ProductLookup, Roles
+
+MIXED_FORMS = N_("mixed normal forms")
 
 
 @pytest.fixture(scope="session")
@@ -24,19 +29,73 @@ def roles(settings: Settings) -> Roles:
     return Roles.of(settings.target.regions)
 
 
-@pytest.fixture(scope="session")
-def participant(settings: Settings) -> str:
-    return settings.participant
+def held_keys(world: World, keys: Iterable[Key]) -> set[Key]:
+    """The keys the table holds among `keys` and their other normal forms: from the scan a
+    small table is read with anyway, else by reading each form (one batch, in the budget)."""
+    keys = list(keys)
+    if all(world.small(region) for region in world.regions):
+        return {key for items in world.scan_all().values() for key in map(key_of, items) if key}
+    world.watch(*keys)
+    return {key for key in keys if any(copy is not None for copy in world.copies(key).values())}
+
+
+def _forms_differ(*texts: str) -> bool:
+    return any(len(names.forms(text)) > 1 for text in texts)
 
 
 @pytest.fixture(scope="session")
-def user_key(participant: str) -> Key:
-    return workshop.user_key(participant)
+def participant(world: World, settings: Settings) -> str:
+    """The name as the participant's keys store it; NFC-equal to the typed one.
+
+    A name that has one normal form only (plain ASCII) is used as typed, with no read.
+    """
+    typed = settings.participant
+    if not _forms_differ(typed):
+        return typed
+    try:
+        held = held_keys(world, workshop.name_keys(typed))
+    except GtcheckError:
+        return typed  # the steps that read report the problem themselves
+    return workshop.stored_name(typed, held) or typed
 
 
 @pytest.fixture(scope="session")
-def order_key(participant: str) -> Key:
-    return workshop.order_key(participant)
+def name_note(participant: str, settings: Settings) -> str | None:
+    """What to tell a participant whose keys hold their name in another normal form."""
+    typed = settings.participant
+    if participant == typed:
+        return None
+
+    def form(text: str) -> str:
+        found = names.normal_form(text)
+        return _(MIXED_FORMS) if found in (None, "mixed") else found
+
+    return _(
+        "your name is stored as {stored} in Unicode {stored_form} and was typed in "
+        "{typed_form}: the letters are the same, so the stored keys were graded. DynamoDB "
+        "compares keys byte by byte, so a console query must use the stored form"
+    ).format(stored=participant, stored_form=form(participant), typed_form=form(typed))
+
+
+def _stored(world: World, key: Key) -> Key:
+    """`key` in the normal form the table holds it in (itself when it has one form only)."""
+    if not _forms_differ(key[0]):
+        return key
+    variants = [(form, key[1]) for form in names.forms(key[0])]
+    try:
+        return workshop.stored_key(key, held_keys(world, variants))
+    except GtcheckError:
+        return key
+
+
+@pytest.fixture(scope="session")
+def user_key(world: World, participant: str) -> Key:
+    return _stored(world, workshop.user_key(participant))
+
+
+@pytest.fixture(scope="session")
+def order_key(world: World, participant: str) -> Key:
+    return _stored(world, workshop.order_key(participant))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,7 +106,7 @@ def _read_once(request: pytest.FixtureRequest) -> None:
         return
     settings: Settings = grader.settings
     world = grader.world()
-    world.watch(workshop.user_key(settings.participant), workshop.order_key(settings.participant))
+    world.watch(*workshop.name_keys(settings.participant))
     try:
         lookup = request.getfixturevalue("product")  # GSI1, which ex4 reads anyway
         if lookup.key is not None:
@@ -63,7 +122,7 @@ def _read_once(request: pytest.FixtureRequest) -> None:
 def product(world: World, settings: Settings) -> ProductLookup:
     """The participant's product: --product-id, else GSI1 by name, else sole ownership."""
     if settings.product_id:
-        return ProductLookup(workshop.product_key(settings.product_id))
+        return ProductLookup(_stored(world, workshop.product_key(settings.product_id)))
     found: set[Key] = set()
     for region in world.regions:
         found |= {
@@ -71,12 +130,23 @@ def product(world: World, settings: Settings) -> ProductLookup:
             for key in world.index_keys(region, "GSI1", CATEGORY)
             if key[0].startswith(PRODUCT_PREFIX)
         }
-    name = settings.participant.casefold()
-    mine = sorted(key for key in found if name in key[0].casefold())
+    mine = sorted(key for key in found if names.contains(key[0], settings.participant))
     if len(mine) == 1:
         return ProductLookup(mine[0])
     if not mine and len(found) == 1 and len(workshop.profile_keys(world.scan_all())) == 1:
-        return ProductLookup(next(iter(found)))
+        only = next(iter(found))
+        left = _placeholder_in(only[0])
+        if left is None:
+            return ProductLookup(only)
+        return ProductLookup(
+            None,
+            _(
+                "the only product under GSI1 {category} is {pk}, and its key still holds "
+                "the placeholder {placeholder}: create the product again with an id of your "
+                "own in its place, then pass that id with --product-id"
+            ).format(category=CATEGORY, pk=only[0], placeholder=left),
+            [only[0]],
+        )
     if not found:
         return ProductLookup(
             None,
@@ -90,14 +160,21 @@ def product(world: World, settings: Settings) -> ProductLookup:
     return ProductLookup(None, _ambiguous(shown), shown)
 
 
+def _placeholder_in(text: str) -> str | None:
+    """The first page placeholder (of any language) left in `text`."""
+    return next((marker for marker in PLACEHOLDERS if marker in names.nfc(text)), None)
+
+
 def _ambiguous(shown: list[str], limit: int = 5) -> str:
     """Several products could be the participant's: name a few and ask for --product-id."""
+    # The placeholder as the participant's own page prints it.
+    placeholder = workshop.page_placeholders(i18n.language()).product_id
     if len(shown) <= limit:
         return _(
             "cannot tell which product is yours among {candidates}: pass --product-id with "
-            "the [unique-id] you used"
-        ).format(candidates=join(shown))
+            "the {placeholder} you used"
+        ).format(candidates=join(shown), placeholder=placeholder)
     return _(
         "cannot tell which product is yours among {candidates} and {count} more: pass "
-        "--product-id with the [unique-id] you used"
-    ).format(candidates=", ".join(shown[:limit]), count=len(shown) - limit)
+        "--product-id with the {placeholder} you used"
+    ).format(candidates=", ".join(shown[:limit]), count=len(shown) - limit, placeholder=placeholder)

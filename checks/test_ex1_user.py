@@ -36,9 +36,18 @@ def expected_user(participant: str, primary: str) -> dict[str, Matcher]:
     title="Global user created in the primary region",
 )
 def test_user_created(
-    world: World, step: Step, roles: Roles, user_key: Key, participant: str
+    world: World,
+    step: Step,
+    roles: Roles,
+    user_key: Key,
+    participant: str,
+    name_note: str | None,
 ) -> None:
-    """5 points for the user in the primary region, 5 for its attributes."""
+    """5 points for the user in the primary region, 5 for its attributes; a name stored in
+    another Unicode normal form than typed passes, with a note."""
+    if name_note:
+        step.note(name_note)
+        step.evidence["participant_stored_as"] = participant
     expected = expected_user(participant, roles.primary)
     judge_created(world, step, user_key, roles.primary, _("the user"), expected)
 

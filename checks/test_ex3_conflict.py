@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from gtcheck import i18n
 from gtcheck.converge import World
 from gtcheck.diagnose import regions_holding
 from gtcheck.i18n import _
 from gtcheck.items import Exactly, Key, Matcher, OfType, OneOf, plain, problems, show
 from gtcheck.judge import await_replicated, judge_created, source_region
 from gtcheck.verdict import Step
-from gtcheck.workshop import Roles
+from gtcheck.workshop import Roles, lww_claim
 
 
 def expected_order(participant: str) -> dict[str, Matcher]:
@@ -130,10 +131,11 @@ def test_lww_coherent(world: World, step: Step, roles: Roles, order_key: Key) ->
         )
     step.note(
         _(
-            "{region}'s update won (total_amount {total}). Last writer wins by the time "
-            "DynamoDB applied each write, not by the update_timestamp attribute, so either "
-            "update may win"
-        ).format(region=expected, total=total)
+            "{region}'s update won (total_amount {total}). The workshop page says "
+            "\u201c{claim}\u201d, but DynamoDB does not decide that way: under last writer "
+            "wins, the winner is the write DynamoDB applied last, whatever its "
+            "update_timestamp attribute says, so either update may win"
+        ).format(region=expected, total=total, claim=lww_claim(i18n.language()))
     )
 
 

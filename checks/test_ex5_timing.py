@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from gtcheck import i18n
 from gtcheck.converge import World
 from gtcheck.diagnose import regions_holding
 from gtcheck.i18n import _, ngettext
 from gtcheck.items import Exactly, Key, OfType, OneOf, problems
 from gtcheck.judge import copy_evidence, replication_hint
 from gtcheck.verdict import Step
-from gtcheck.workshop import TIMING_PREFIX, is_timing, named, profile_keys, timing_keys_in
+from gtcheck.workshop import (
+    TIMING_PREFIX,
+    is_timing,
+    named,
+    page_placeholders,
+    profile_keys,
+    timing_keys_in,
+)
 
 
 def timing_keys(world: World) -> list[Key]:
@@ -47,12 +55,17 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
             ngettext(
                 "found {count} timing item but it does not carry your name; the table holds "
                 "several participants' profiles, so items without a name belong to nobody in "
-                "particular: put your name in the key, e.g. {prefix}<time>-{name}",
+                "particular: put your name in the key, e.g. {prefix}{timestamp}-{name}",
                 "found {count} timing items but none carries your name; the table holds "
                 "several participants' profiles, so items without a name belong to nobody in "
-                "particular: put your name in the key, e.g. {prefix}<time>-{name}",
+                "particular: put your name in the key, e.g. {prefix}{timestamp}-{name}",
                 len(found),
-            ).format(count=len(found), prefix=TIMING_PREFIX, name=participant)
+            ).format(
+                count=len(found),
+                prefix=TIMING_PREFIX,
+                timestamp=page_placeholders(i18n.language()).timestamp,
+                name=participant,
+            )
         )
     step.found = True
     expected = {

@@ -4,13 +4,20 @@ is read correctly, and a graded run speaks the chosen language."""
 from __future__ import annotations
 
 import argparse
+import csv
 import gettext
 import html
 import importlib.machinery
 import importlib.util
 import io
+import os
+import re
+import shutil
+import subprocess
 import sys
 import time
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -293,7 +300,7 @@ def test_graded_run_in_vietnamese_when_nothing_is_done(
     skipped = step(report, "ex1.user_replicated")["hint"]
     assert (
         skipped
-        == "bỏ qua: cần ex1.user_created (Đã tạo người dùng toàn cục ở vùng chính) đạt trước"
+        == "bỏ qua: cần ex1.user_created (Đã tạo người dùng toàn cầu ở vùng chính) đạt trước"
     )
     page = html.unescape((tmp_path / "vi" / "ana.html").read_text(encoding="utf-8"))
     assert "Người tham gia" in page
@@ -336,4 +343,125 @@ def test_terminal_summary_in_vietnamese(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "điểm 0 / 100" in out
     assert "không đạt" in out
-    assert "Đã tạo người dùng toàn cục ở vùng chính" in out
+    assert "Đã tạo người dùng toàn cầu ở vùng chính" in out
+
+
+# ----- terminology: the glossary beside the catalogue ---------------------------------------
+GLOSSARY = VIETNAMESE.parent.parent / "glossary.tsv"
+
+
+@dataclass(frozen=True)
+class Term:
+    english: str
+    vietnamese: str
+    avoid: str
+
+
+def load_glossary(path: Path = GLOSSARY) -> list[Term]:
+    """The glossary's rows: tab-separated, a header row, `#` lines are comments."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = list(csv.reader((line for line in lines if not line.startswith("#")), delimiter="\t"))
+    assert rows[0][:3] == ["english", "vietnamese", "avoid"], rows[0]
+    return [Term(row[0], row[1], row[2]) for row in rows[1:]]
+
+
+def term_spans(english: str, msgid: str) -> list[tuple[int, int]]:
+    """Where `english` occurs as a term: whole words, any case, a plural `s` allowed, never
+    part of an identifier (update_timestamp), a key (eu-product, REPLICATION) or a
+    {placeholder}."""
+    words = r"\s+".join(map(re.escape, english.split()))
+    pattern = rf"(?<![\w{{#.\-]){words}s?(?![\w}}#\-])"
+    return [
+        match.span()
+        for match in re.finditer(pattern, msgid, re.IGNORECASE)
+        if not (len(match.group()) > 1 and match.group().isupper())
+    ]
+
+
+def glossary_problems(glossary: list[Term], msgid: str, translation: str) -> list[str]:
+    """How a translation strays from the glossary; the longest term covering a span rules."""
+    claimed: list[tuple[int, int]] = []
+    matched: list[Term] = []
+    for term in sorted(glossary, key=lambda term: -len(term.english)):
+        for start, end in term_spans(term.english, msgid):
+            if not any(start < right and left < end for left, right in claimed):
+                claimed.append((start, end))
+                if term not in matched:
+                    matched.append(term)
+    text = unicodedata.normalize("NFC", translation).casefold()
+    problems = [
+        f"{term.english!r} is not rendered {term.vietnamese!r}"
+        for term in matched
+        if term.vietnamese.casefold() not in text
+    ]
+    needed = [term.vietnamese.casefold() for term in matched]
+    problems += [
+        f"{term.english!r} must not be rendered {term.avoid!r}"
+        for term in matched
+        if term.avoid
+        and term.avoid.casefold() in text
+        and not any(term.avoid.casefold() in need for need in needed)
+    ]
+    return problems
+
+
+def test_glossary_terms_are_followed(vietnamese: dict[str, po.Message]) -> None:
+    """Every msgid holding a glossary term is translated with the glossary's Vietnamese."""
+    glossary = load_glossary()
+    assert len({term.english.casefold() for term in glossary}) == len(glossary)
+    strays = {
+        msgid: problems
+        for msgid, message in vietnamese.items()
+        for translation in message.translations
+        if (problems := glossary_problems(glossary, msgid, translation))
+    }
+    assert not strays, strays
+
+
+@pytest.mark.parametrize(
+    ("msgid", "translation", "problem"),
+    [
+        ("A global table", "Bảng toàn cục", "not rendered 'Global Table'"),
+        ("Global user", "Người dùng toàn cục", "not rendered 'người dùng toàn cầu'"),
+        ("an identical copy", "một bản nguyên vẹn", "must not be rendered 'nguyên vẹn'"),
+        ("Copy", "Bản sao", "must not be rendered 'bản sao'"),
+    ],
+)
+def test_glossary_catches_drift(msgid: str, translation: str, problem: str) -> None:
+    """The check itself: the drifts the glossary was written against are caught."""
+    problems = glossary_problems(load_glossary(), msgid, translation)
+    assert any(problem in found for found in problems), problems
+
+
+def test_glossary_ignores_identifiers_and_placeholders() -> None:
+    """update_timestamp, eu-product and {region} are not the words timestamp, product, region."""
+    assert term_spans("timestamp", "with update_timestamp") == []
+    assert term_spans("product", "PRODUCT#eu-product-P") == []
+    assert term_spans("region", "in {region}, region_created") == []
+    assert term_spans("replica", "replicated") == []
+    assert term_spans("replication", "TEST#timing-* / REPLICATION") == []
+    assert term_spans("region", "every regions") == [(6, 13)]
+
+
+def test_catalogue_passes_msgfmt_check() -> None:
+    """`msgfmt --check` (header fields included) has nothing to say, where it is installed;
+    the header fields it asks for are checked here either way."""
+    header = po.parse(VIETNAMESE.read_text(encoding="utf-8"))[0]
+    fields = dict(
+        line.split(": ", 1) for line in header.translations[0].splitlines() if ": " in line
+    )
+    for name in ("Project-Id-Version", "PO-Revision-Date", "Last-Translator", "Language-Team"):
+        assert fields.get(name, "").strip(), name
+    assert fields["Language"] == "vi"
+    assert fields["Plural-Forms"] == "nplurals=1; plural=0;"
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        return
+    done = subprocess.run(
+        [msgfmt, "--check", "--verbose", "-o", os.devnull, str(VIETNAMESE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr, done.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from gtcheck import argtypes, check
+from gtcheck import argtypes, check, i18n
 from gtcheck.aws import Clients, Target
 from gtcheck.config import Runtime
 from gtcheck.options import DEFAULT_TIMEOUT, add_report_dir_option, participant
@@ -41,6 +41,7 @@ def run_demo(args: argparse.Namespace) -> int:
             Placeholders(participant=args.participant, product_id=args.participant),
             timeout=DEFAULT_TIMEOUT,
             log=lambda line: print(line, flush=True),
+            language=args.lang or i18n.default_language(),
         )
         print(f"gtcheck demo: grading {args.participant}", flush=True)
         check_args = argparse.Namespace(

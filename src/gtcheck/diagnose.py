@@ -6,25 +6,77 @@ never reads AWS itself, so diagnosing costs no read capacity beyond one bounded 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gtcheck.i18n import _, ngettext
+from gtcheck import names
+from gtcheck.i18n import N_, _, ngettext
 from gtcheck.items import Attributes, Key, key_of, show
+from gtcheck.workshop import every_marker
 
-PLACEHOLDERS = ("[your-name]", "[Your Name]", "[unique-id]", "[timestamp]")
+PLACEHOLDERS = every_marker()  # every page's markers, English and Vietnamese alike
 MAX_EDITS = 2
+
+# Why a key almost is the wanted one; each kind reads as a sentence only in `Reason.describe`.
+WHITESPACE = "whitespace"
+CASE = "case"
+NORMAL_FORM = "normal-form"
+PLACEHOLDER = "placeholder"
+DIACRITICS = "diacritics"
+WORD_ORDER = "word-order"
+TYPO = "typo"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """How one key attribute misses: a kind, and what it needs to say so."""
+
+    kind: str
+    placeholder: str = ""  # PLACEHOLDER: the marker left in the key
+    replacement: str = ""  # PLACEHOLDER: what belongs in its place
+    edits: int = 0  # TYPO
+
+    def describe(self) -> str:
+        if self.kind == PLACEHOLDER:
+            return _(
+                "the placeholder {placeholder} is still there: type {value} in its place"
+            ).format(placeholder=self.placeholder, value=self.replacement)
+        if self.kind == TYPO:
+            return ngettext(
+                "a typo: {count} character off", "a typo: {count} characters off", self.edits
+            ).format(count=self.edits)
+        return _(REASONS[self.kind])
+
+
+REASONS = {
+    WHITESPACE: N_("stray whitespace"),
+    CASE: N_("letters in a different case"),
+    NORMAL_FORM: N_("the same letters in another Unicode normal form"),
+    DIACRITICS: N_("the same letters with other diacritics"),
+    WORD_ORDER: N_("the same words in another order"),
+}
 
 
 @dataclass(frozen=True)
 class NearMiss:
+    """A key in `region` that almost is the wanted one, and why, per key attribute."""
+
     region: str
     key: Key
-    reason: str
+    reasons: tuple[tuple[str, Reason], ...]  # ("PK", reason), ("SK", reason)
+
+    @property
+    def cause(self) -> str:
+        """RUBRIC.md's cause id for a step that fails on this near miss."""
+        if any(reason.kind == PLACEHOLDER for _name, reason in self.reasons):
+            return "unreplaced-placeholder"
+        return "near-miss-key"
 
     def describe(self) -> str:
+        reason = "; ".join(f"{name}: {why.describe()}" for name, why in self.reasons)
         return _("{pk} / {sk} in {region} ({reason})").format(
-            pk=self.key[0], sk=self.key[1], region=self.region, reason=self.reason
+            pk=self.key[0], sk=self.key[1], region=self.region, reason=reason
         )
 
 
@@ -43,46 +95,67 @@ def edit_distance(left: str, right: str, limit: int = MAX_EDITS) -> int:
     return previous[-1]
 
 
-def why_near(wanted: str, found: str) -> str | None:
-    """How `found` misses `wanted`, if it is a near miss at all."""
+def why_near(wanted: str, found: str) -> Reason | None:
+    """How `found` misses `wanted`, if it is a near miss at all.
+
+    The mildest explanation wins: a normal form, whitespace or case before a placeholder,
+    diacritics or word order, and those before a typo (counted without marks or case).
+    """
     if found == wanted:
         return None
+    if names.same_name(found, wanted):
+        return Reason(NORMAL_FORM)
     if found.strip() == wanted.strip():
-        return _("stray whitespace")
-    if found.casefold() == wanted.casefold():
-        return _("letters in a different case")
-    if any(marker in found for marker in PLACEHOLDERS):
-        template = found
-        for marker in PLACEHOLDERS:
-            template = template.replace(marker, "\0")
-        prefix, _marker, suffix = template.partition("\0")
-        if wanted.startswith(prefix) and wanted.endswith(suffix.replace("\0", "")):
-            return _("the placeholder was not replaced")
-    edits = edit_distance(found.casefold().strip(), wanted.casefold().strip())
+        return Reason(WHITESPACE)
+    if names.fold(found) == names.fold(wanted):
+        return Reason(CASE)
+    placeholder = unreplaced(wanted, found)
+    if placeholder is not None:
+        return placeholder
+    if names.bare(found) == names.bare(wanted):
+        return Reason(DIACRITICS)
+    if names.words(found) == names.words(wanted):
+        return Reason(WORD_ORDER)
+    edits = edit_distance(names.bare(found).strip(), names.bare(wanted).strip())
     if edits <= MAX_EDITS:
-        return ngettext(
-            "a typo: {count} character off", "a typo: {count} characters off", edits
-        ).format(count=edits)
+        return Reason(TYPO, edits=edits)
     return None
 
 
+def unreplaced(wanted: str, found: str) -> Reason | None:
+    """`found` is `wanted` with a page's placeholder left where a value belongs."""
+    text = names.nfc(found)
+    markers = [marker for marker in PLACEHOLDERS if marker in text]
+    if not markers:
+        return None
+    pieces = re.split("(" + "|".join(map(re.escape, markers)) + ")", text)
+    pattern = "".join("(.+?)" if piece in markers else re.escape(piece) for piece in pieces)
+    match = re.fullmatch(pattern, names.nfc(wanted), re.DOTALL)
+    if match is None:
+        return None
+    left = [piece for piece in pieces if piece in markers]
+    return Reason(PLACEHOLDER, placeholder=left[0], replacement=match.group(1))
+
+
 def near_misses(wanted: Key, scans: dict[str, list[Attributes]]) -> list[NearMiss]:
-    """Items whose key almost is `wanted`: case, whitespace, placeholder or a small typo."""
+    """Items whose key almost is `wanted`: normal form, case, whitespace, placeholder,
+    diacritics, word order or a small typo."""
     found: list[NearMiss] = []
     for region, items in scans.items():
         for item in items:
             key = _loose_key(item)
             if key is None or key == wanted:
                 continue
-            pk_reason = why_near(wanted[0], key[0]) if key[0] != wanted[0] else None
-            sk_reason = why_near(wanted[1], key[1]) if key[1] != wanted[1] else None
-            pk_ok = key[0] == wanted[0] or pk_reason
-            sk_ok = key[1] == wanted[1] or sk_reason
-            if pk_ok and sk_ok:
-                reason = "; ".join(
-                    f"{name}: {why}" for name, why in (("PK", pk_reason), ("SK", sk_reason)) if why
-                )
-                found.append(NearMiss(region, key, reason))
+            reasons = []
+            for name, want, have in (("PK", wanted[0], key[0]), ("SK", wanted[1], key[1])):
+                if have == want:
+                    continue
+                reason = why_near(want, have)
+                if reason is None:
+                    break
+                reasons.append((name, reason))
+            else:
+                found.append(NearMiss(region, key, tuple(reasons)))
     return sorted(found, key=lambda miss: (miss.key, miss.region))
 
 

@@ -21,9 +21,17 @@ MAX_NAME_BYTES = 200
 
 
 def participant_name(text: str) -> str:
-    """A participant name as typed: non-empty, printable, short enough for a key."""
+    """A participant name as typed: non-empty, valid UTF-8, printable, short enough for a
+    key. Its normal form is kept: the checks compare names after NFC themselves."""
     if not text or not text.strip():
         raise UsageError("--participant must not be empty")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        # Python hands bytes that are not UTF-8 over as lone surrogates: a key made of them
+        # could not be stored, and printed back it would be mangled.
+        raise UsageError(
+            "--participant is not valid UTF-8 (the terminal sent bytes that are not text): "
+            "retype the name in a UTF-8 terminal"
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
         raise UsageError("--participant must not contain control or invisible characters")
     if len(text.encode("utf-8")) > MAX_NAME_BYTES:

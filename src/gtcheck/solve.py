@@ -28,10 +28,11 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
-from gtcheck import options, templates
+from gtcheck import i18n, options, templates
 from gtcheck.aws import Clients, Target, Transient, call, make_session
 from gtcheck.errors import EXIT_OK, EnvironmentProblem, UsageError
 from gtcheck.templates import Placeholders
+from gtcheck.workshop import PAGE_LANGUAGE
 
 MISTAKES: dict[str, str] = {
     "wrong-region": "the exercise 1 user is written in the replica region instead of the primary",
@@ -41,8 +42,8 @@ MISTAKES: dict[str, str] = {
     "not numbers",
     "missing-gsi-keys": "the order is written without GSI2PK and GSI2SK "
     "(so a GSI2 query cannot find it)",
-    "unreplaced-placeholder": 'the user\'s email and GSI1PK keep the literal "[your-name]" '
-    "(the key itself is right)",
+    "unreplaced-placeholder": "the user's email and GSI1PK keep the page's placeholder "
+    '("[your-name]", or "[tên-của-bạn]" with --lang vi; the key itself is right)',
     "mixed-conflict": "the exercise 3 eu-west-1 update sets total_amount 200 but "
     'last_updated_region "us-east-1" (an incoherent write)',
 }
@@ -94,50 +95,57 @@ class Plan:
     user_in_replica: bool
 
 
-def plan(placeholders: Placeholders, mistakes: Collection[str] = frozenset()) -> Plan:
-    """The page's templates filled in for the participant, then spoiled as asked."""
+def plan(
+    placeholders: Placeholders,
+    mistakes: Collection[str] = frozenset(),
+    language: str = PAGE_LANGUAGE,
+) -> Plan:
+    """`language`'s page's templates filled in for the participant, then spoiled as asked.
+
+    Every page fills in to the same items; only a left placeholder shows which was read.
+    """
     return Plan(
-        user=_user(placeholders, mistakes),
-        product=_product(placeholders, mistakes),
-        order=_order(placeholders, mistakes),
-        update_us=_filled(templates.ORDER_UPDATE_US, placeholders),
-        update_eu=_update_eu(placeholders, mistakes),
+        user=_user(placeholders, mistakes, language),
+        product=_product(placeholders, mistakes, language),
+        order=_order(placeholders, mistakes, language),
+        update_us=_filled(templates.ORDER_UPDATE_US, placeholders, language),
+        update_eu=_update_eu(placeholders, mistakes, language),
         user_in_replica="wrong-region" in mistakes,
     )
 
 
-def _filled(name: str, placeholders: Placeholders) -> Item:
-    return templates.render(templates.load(name), placeholders)
+def _filled(name: str, placeholders: Placeholders, language: str = PAGE_LANGUAGE) -> Item:
+    return templates.render(templates.load(name, language), placeholders)
 
 
-def _user(placeholders: Placeholders, mistakes: Collection[str]) -> Item:
-    user = _filled(templates.USER, placeholders)
+def _user(placeholders: Placeholders, mistakes: Collection[str], language: str) -> Item:
+    user = _filled(templates.USER, placeholders, language)
     if "unreplaced-placeholder" in mistakes:
-        page = templates.load(templates.USER)
+        page = templates.load(templates.USER, language)
         user["email"], user["GSI1PK"] = page["email"], page["GSI1PK"]
     if "key-typo" in mistakes:
         user["PK"] = user["PK"].replace("global-user-", "global-usr-", 1)
     return user
 
 
-def _product(placeholders: Placeholders, mistakes: Collection[str]) -> Item:
-    product = _filled(templates.PRODUCT, placeholders)
+def _product(placeholders: Placeholders, mistakes: Collection[str], language: str) -> Item:
+    product = _filled(templates.PRODUCT, placeholders, language)
     if "price-as-string" in mistakes:
         product["price"], product["stock"] = str(product["price"]), str(product["stock"])
     return product
 
 
-def _order(placeholders: Placeholders, mistakes: Collection[str]) -> Item:
-    order = _filled(templates.ORDER, placeholders)
+def _order(placeholders: Placeholders, mistakes: Collection[str], language: str) -> Item:
+    order = _filled(templates.ORDER, placeholders, language)
     if "missing-gsi-keys" in mistakes:
         del order["GSI2PK"], order["GSI2SK"]
     return order
 
 
-def _update_eu(placeholders: Placeholders, mistakes: Collection[str]) -> Item:
-    update = _filled(templates.ORDER_UPDATE_EU, placeholders)
+def _update_eu(placeholders: Placeholders, mistakes: Collection[str], language: str) -> Item:
+    update = _filled(templates.ORDER_UPDATE_EU, placeholders, language)
     if "mixed-conflict" in mistakes:
-        update["last_updated_region"] = templates.load(templates.ORDER_UPDATE_US)[
+        update["last_updated_region"] = templates.load(templates.ORDER_UPDATE_US, language)[
             "last_updated_region"
         ]
     return update
@@ -468,19 +476,21 @@ def solve(
     monotonic: Callable[[], float] = time.monotonic,
     now: Callable[[], float] = time.time,
     log: Log = _quiet,
+    language: str = PAGE_LANGUAGE,
 ) -> SolveResult:
-    """Perform the workshop as the participant would; raise EnvironmentProblem on a timeout."""
+    """Perform the workshop as the participant would, from `language`'s page; raise
+    EnvironmentProblem on a timeout."""
     _check_choices(mistakes, MISTAKES, "mistake")
     _check_choices(skip, STEPS, "step")
     if len(target.regions) < 2:
         raise UsageError("solve needs a primary and a replica region")
     run = _Run(clients, target, sleep, monotonic, timeout, log)
-    chosen, result = plan(placeholders, mistakes), SolveResult()
+    chosen, result = plan(placeholders, mistakes, language), SolveResult()
     steps: dict[str, Callable[[], None]] = {
         "ex1": lambda: _ex1(run, result, chosen),
         "ex2": lambda: _ex2(run, result, chosen),
         "ex3": lambda: _ex3(run, result, chosen),
-        "ex4": lambda: _ex4(run, chosen, plan(placeholders), skip),
+        "ex4": lambda: _ex4(run, chosen, plan(placeholders, language=language), skip),
         "ex5": lambda: _ex5(run, result, placeholders, now()),
     }
     for step in STEPS:
@@ -579,6 +589,13 @@ def add_solve_parser(subparsers: Any, help: str | None = None) -> None:
         metavar="STEP",
         help=f"leave out this exercise (repeatable; one of {', '.join(STEPS)})",
     )
+    parser.add_argument(
+        "--lang",
+        choices=i18n.LANGUAGES,
+        default=None,
+        help="whose page's templates to fill in: en or vi (their placeholders differ; "
+        "default: from LANGUAGE, LC_ALL, LC_MESSAGES, LANG)",
+    )
     parser.set_defaults(run=run_solve)
 
 
@@ -618,6 +635,7 @@ def run_solve(args: argparse.Namespace) -> int:
         skip=frozenset(args.skip),
         timeout=args.timeout,
         log=_print,
+        language=getattr(args, "lang", None) or i18n.default_language(),
     )
     _print(summary_line(args.participant, result))
     return EXIT_OK

@@ -1,4 +1,5 @@
-"""The workshop page's JSON templates (bundled from fixtures/templates) and their placeholders."""
+"""The workshop pages' JSON templates (bundled from fixtures/templates, the Vietnamese
+page's under vi/) and their placeholders."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from gtcheck import bundled
+from gtcheck.workshop import PAGE_LANGUAGE, PAGE_PLACEHOLDERS
 
 USER = "ex1_user"
 PRODUCT = "ex2_product"
@@ -21,25 +23,32 @@ TIMING = "ex5_timing"
 class Placeholders:
     """What a participant types in place of the page's `[...]` markers."""
 
-    participant: str  # [your-name]
-    product_id: str  # [unique-id]
-    display_name: str = ""  # [Your Name]
+    participant: str  # [your-name], [tên-của-bạn]
+    product_id: str  # [unique-id], [id-duy-nhat]
+    display_name: str = ""  # [Your Name], [Tên Của Bạn]
     timestamp: str = ""  # [timestamp], in TEST#timing-[timestamp]
     exact_timestamp: str = ""  # [exact-timestamp]
 
     def substitutions(self) -> dict[str, str]:
-        return {
-            "[your-name]": self.participant,
-            "[Your Name]": self.display_name or self.participant.title(),
-            "[unique-id]": self.product_id,
-            "[timestamp]": self.timestamp,
-            "[exact-timestamp]": self.exact_timestamp,
-        }
+        """Every page's markers to the participant's values (a template holds only its
+        own page's markers, so one table serves every language)."""
+        subs = {}
+        for page in PAGE_PLACEHOLDERS.values():
+            subs.update(
+                {
+                    page.participant: self.participant,
+                    page.display_name: self.display_name or self.participant.title(),
+                    page.product_id: self.product_id,
+                    page.timestamp: self.timestamp,
+                    page.exact_timestamp: self.exact_timestamp,
+                }
+            )
+        return subs
 
 
-def load(name: str) -> dict[str, Any]:
-    """A template as the page prints it (plain JSON, numbers as Decimal)."""
-    return bundled.template(name)
+def load(name: str, language: str = PAGE_LANGUAGE) -> dict[str, Any]:
+    """A template as `language`'s page prints it (plain JSON, numbers as Decimal)."""
+    return bundled.template(name, None if language == PAGE_LANGUAGE else language)
 
 
 def render(template: dict[str, Any], placeholders: Placeholders) -> dict[str, Any]:

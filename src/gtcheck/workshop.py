@@ -1,5 +1,6 @@
 """The workshop's facts: its table and regions, the participant's keys, the regions' roles,
-the product's lookup. Light to import: the checker and the simulator both start here."""
+the product's lookup, and what each language's page prints in place of the participant's
+values. Light to import: the checker and the simulator both start here."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
+from gtcheck import names
 from gtcheck.errors import UsageError
 from gtcheck.items import Attributes, Key, key_of
 
@@ -17,6 +19,58 @@ PENDING = "STATUS#pending"
 PRODUCT_PREFIX = "PRODUCT#eu-product-"
 PROFILE_PREFIX = "USER#global-user-"
 TIMING_PREFIX = "TEST#timing-"
+PAGE_LANGUAGE = "en"  # the page the rubric quotes; the others are its translations
+
+
+@dataclass(frozen=True)
+class PagePlaceholders:
+    """The `[...]` markers one language's page prints where a participant types a value."""
+
+    participant: str  # N, in keys and attributes
+    display_name: str  # free text, in `name`
+    product_id: str  # P, in the exercise 2 product
+    timestamp: str = "[timestamp]"  # in TEST#timing-[timestamp]
+    exact_timestamp: str = "[exact-timestamp]"  # in created_at
+
+    def markers(self) -> tuple[str, ...]:
+        return (
+            self.participant,
+            self.display_name,
+            self.product_id,
+            self.timestamp,
+            self.exact_timestamp,
+        )
+
+
+# Each page's own markers, as its JSON templates print them (the Vietnamese page:
+# content/3-global-tables-setup/3.3-multi-region-operations/_index.vi.md).
+PAGE_PLACEHOLDERS: dict[str, PagePlaceholders] = {
+    "en": PagePlaceholders("[your-name]", "[Your Name]", "[unique-id]"),
+    "vi": PagePlaceholders("[tên-của-bạn]", "[Tên Của Bạn]", "[id-duy-nhat]"),
+}
+
+# Exercise 3's explanation, as each page words it; gtcheck quotes it where it corrects it.
+PAGE_LWW_CLAIM: dict[str, str] = {
+    "en": "Later timestamp wins",
+    "vi": "Cập nhật có dấu thời gian sau cùng sẽ thắng",
+}
+
+
+def page_placeholders(language: str) -> PagePlaceholders:
+    """The markers of `language`'s page (the English page's for a language without one)."""
+    return PAGE_PLACEHOLDERS.get(language, PAGE_PLACEHOLDERS[PAGE_LANGUAGE])
+
+
+def lww_claim(language: str) -> str:
+    """How `language`'s page explains exercise 3's winner."""
+    return PAGE_LWW_CLAIM.get(language, PAGE_LWW_CLAIM[PAGE_LANGUAGE])
+
+
+def every_marker() -> tuple[str, ...]:
+    """Every page's markers, longest first: diagnosis recognises all of them, whatever the
+    participant's --lang (a Vietnamese participant may well read the English page)."""
+    found = {marker for page in PAGE_PLACEHOLDERS.values() for marker in page.markers()}
+    return tuple(sorted(found, key=lambda marker: (-len(marker), marker)))
 
 
 @cache
@@ -97,9 +151,42 @@ def timing_keys_in(scans: dict[str, list[Attributes]]) -> set[Key]:
 
 
 def named(keys: Iterable[Key], participant: str) -> list[Key]:
-    """The keys that carry the participant's name (case-insensitive)."""
-    name = participant.casefold()
-    return sorted(key for key in keys if name in key[0].casefold())
+    """The keys that carry the participant's name (whatever the case and normal form)."""
+    return sorted(key for key in keys if names.contains(key[0], participant))
+
+
+def name_keys(participant: str) -> list[Key]:
+    """The user and order keys of every normal form of the name, as a console may store them."""
+    forms = names.forms(participant)
+    return [user_key(form) for form in forms] + [order_key(form) for form in forms]
+
+
+def stored_name(typed: str, held: Iterable[Key]) -> str | None:
+    """The name as the participant's own keys store it: the profile's (else the order's)
+    name whose NFC is the typed name's; the typed form when it is stored itself."""
+    keys = set(held)
+    for sort_key in ("PROFILE", "ORDER#conflict-test"):
+        found = sorted(
+            pk.removeprefix(PROFILE_PREFIX)
+            for pk, sk in keys
+            if sk == sort_key
+            and pk.startswith(PROFILE_PREFIX)
+            and names.same_name(pk.removeprefix(PROFILE_PREFIX), typed)
+        )
+        if typed in found:
+            return typed
+        if found:
+            return found[0]
+    return None
+
+
+def stored_key(wanted: Key, held: Iterable[Key]) -> Key:
+    """`wanted` as stored: itself when held, else a held key equal to it after NFC."""
+    keys = set(held)
+    if wanted in keys:
+        return wanted
+    same = sorted(key for key in keys if key[1] == wanted[1] and names.same_name(key[0], wanted[0]))
+    return same[0] if same else wanted
 
 
 def profile_keys(scans: dict[str, list[Attributes]]) -> set[Key]:
