@@ -465,7 +465,7 @@ def test_hostile_payloads_stay_text_in_a_browser(hostile: Graded) -> None:
                 assert not value.strip().lower().startswith("javascript:"), (node.tag, name)
     scripts = [node.text() for node in dom.find_all("script")]
     assert not [source for source in scripts if "pwned" in source]
-    assert all("gt-hist" in svg.classes() for svg in dom.find_all("svg"))
+    assert all("gt-latency" in svg.classes() for svg in dom.find_all("svg"))
     assert not [img for img in dom.find_all("img") if img.attrs.get("src") == "x"]
 
     shown = body.text(shown_only=True)

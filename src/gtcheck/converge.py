@@ -431,29 +431,6 @@ class World:
             return None
         return {record.key for records in history.values() for record in records}
 
-    def replication_samples(self) -> dict[str, list[float]]:
-        """Milliseconds each write took to reach each other region, from the streams, if
-        this run read them (AWS stamps records to the second, so these are coarse)."""
-        first_seen: dict[tuple[Key, str], dict[str, float]] = {}
-        for region, records in (self._history or {}).items():
-            for record in records:
-                if record.image is None:
-                    continue
-                write = (record.key, json.dumps(record.image, sort_keys=True))
-                seen = first_seen.setdefault(write, {})
-                seen[region] = min(seen.get(region, record.written_at), record.written_at)
-        samples: dict[str, list[float]] = {}
-        for seen in first_seen.values():
-            if len(seen) < 2:
-                continue
-            source = min(seen, key=lambda region: (seen[region], region))
-            for region, moment in seen.items():
-                if region != source:
-                    samples.setdefault(f"{source}->{region}", []).append(
-                        round((moment - seen[source]) * 1000, 3)
-                    )
-        return samples
-
     def _read_histories(self) -> dict[str, list[streams.StreamRecord]] | None:
         """Each region's stream history, read once; None if any region's is unreadable."""
         if self._history is None:

@@ -1,5 +1,5 @@
-"""HTML fragments for the pytest-html report: the header, the environment panel, latency
-histograms and failure evidence. Every value that came from the table or the command
+"""HTML fragments for the pytest-html report: the header, the environment panel, the
+CloudWatch latency chart and failure evidence. Every value that came from the table or the command
 line is escaped here: participant data is hostile. Labels are in the run's language."""
 
 from __future__ import annotations
@@ -7,12 +7,16 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from gtcheck.i18n import N_, _, ngettext
+from gtcheck.i18n import N_, _
 from gtcheck.rubric import EXERCISES, exercise_points, status_label
 
 STATES = {"identical": N_("identical"), "missing": N_("missing"), "differs": N_("differs")}
 STATE_COLUMNS = (N_("Region"), N_("Copy"), N_("When"))
-LATENCY_NOTE = N_("From the streams' timestamps (DynamoDB rounds them to the second).")
+LATENCY_NOTE = N_(
+    "From CloudWatch (AWS/DynamoDB ReplicationLatency, last 3 hours), in milliseconds; the "
+    "dashed line marks the workshop's usual 2 s."
+)
+USUAL_MS = 2000.0
 SORTABLE = ' class="sortable"'
 ENVIRONMENT_ROWS = (
     ("env.table", N_("Table")),
@@ -125,54 +129,45 @@ def _flat(value: Any) -> str:
     return str(value)
 
 
-def latency(samples: dict[str, list[float]]) -> str:
-    """One inline SVG histogram per replication direction; nothing is fetched."""
-    if not samples:
+def cloudwatch_latency(report: dict[str, Any]) -> str:
+    """CloudWatch's ReplicationLatency per receiving region, at its own millisecond
+    resolution: an average bar and a maximum bar, against the workshop's "under 2 s"."""
+    step = next((s for s in report["steps"] if s["id"] == "mon.replication_latency"), None)
+    figures = {
+        region: value
+        for region, value in (step or {}).get("evidence", {}).items()
+        if isinstance(value, dict) and "average_ms" in value
+    }
+    if not figures:
         return ""
-    charts = []
-    for direction, values in sorted(samples.items()):
-        if values:
-            writes = ngettext("({count} write)", "({count} writes)", len(values))
-            charts.append(
-                f"<div><b>{text(direction)}</b> {text(writes.format(count=len(values)))}"
-                f"{histogram(values)}</div>"
-            )
+    charts = [_latency_bars(region, value) for region, value in sorted(figures.items())]
     return (
         f'<div class="gt-panel" id="gt-latency"><h3>{text(_("Replication latency"))}</h3>'
         f"<small>{text(_(LATENCY_NOTE))}</small>{''.join(charts)}</div>"
     )
 
 
-def histogram(values: list[float], bins: int = 10, width: int = 320, height: int = 90) -> str:
-    """An SVG bar chart of `values` (milliseconds)."""
-    low, high = min(values), max(values)
-    if low == high:  # one value (stream times are whole seconds): one bar, one label
-        bins = 1
-    span = (high - low) or 1.0
-    counts = [0] * bins
-    for value in values:
-        counts[min(bins - 1, int((value - low) / span * bins))] += 1
-    tallest = max(counts)
-    bar = width / bins
+def _latency_bars(region: str, value: dict[str, Any], width: int = 320) -> str:
+    average, maximum = float(value["average_ms"]), float(value["maximum_ms"])
+    label = _(
+        "into {region}: average {average:.0f} ms, maximum {maximum:.0f} ms ({samples} samples)"
+    ).format(region=region, average=average, maximum=maximum, samples=value.get("samples", 0))
+    scale = max(maximum, USUAL_MS) / (width - 10)
+    usual = USUAL_MS / scale
     bars = "".join(
-        f'<rect x="{i * bar:.1f}" y="{height - 15 - (c / tallest) * (height - 25):.1f}" '
-        f'width="{bar - 2:.1f}" height="{(c / tallest) * (height - 25):.1f}" fill="#4682b4">'
-        f"<title>{c}</title></rect>"
-        for i, c in enumerate(counts)
+        f'<rect x="0" y="{y}" width="{figure / scale:.1f}" height="12" fill="{colour}">'
+        f"<title>{text(name)} {figure:.0f} ms</title></rect>"
+        for y, name, figure, colour in (
+            (4, _("average"), average, "#2f6690"),
+            (20, _("maximum"), maximum, "#7a3e9d"),
+        )
     )
     return (
-        f'<svg class="gt-hist" width="{width}" height="{height}" role="img" '
-        f'xmlns="http://www.w3.org/2000/svg">{bars}'
-        f"{_axis(low, high, width, height)}</svg>"
-    )
-
-
-def _axis(low: float, high: float, width: int, height: int) -> str:
-    if low == high:
-        return f'<text x="{width / 2}" y="{height - 2}" text-anchor="middle">{low:.0f} ms</text>'
-    return (
-        f'<text x="0" y="{height - 2}">{low:.0f} ms</text>'
-        f'<text x="{width}" y="{height - 2}" text-anchor="end">{high:.0f} ms</text>'
+        f"<div>{text(label)}"
+        f'<svg class="gt-latency" width="{width}" height="40" role="img" '
+        f'aria-label="{text(label)}" xmlns="http://www.w3.org/2000/svg">{bars}'
+        f'<line x1="{usual:.1f}" x2="{usual:.1f}" y1="0" y2="36" stroke="#333" '
+        f'stroke-dasharray="3,2"><title>{text(_("usually under 2 s"))}</title></line></svg></div>'
     )
 
 

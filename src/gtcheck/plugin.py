@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gtcheck import aws, html_report, i18n
+from gtcheck import __version__, aws, html_report, i18n
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
 from gtcheck.errors import (
@@ -38,7 +38,7 @@ from gtcheck.rubric import (
     status_label,
     text_bar,
 )
-from gtcheck.verdict import Step, StepResult, latency_summary
+from gtcheck.verdict import Step, StepResult
 
 GRADER_KEY = pytest.StashKey["Grader"]()
 RUNTIME_KEY = pytest.StashKey[Runtime]()
@@ -295,9 +295,22 @@ class Grader:
     ) -> None:
         data = self.report()
         prefix.extend([html_report.header(data), html_report.environment(data)])
-        latency = self.latency_samples()
-        if latency:
-            prefix.append(html_report.latency(latency))
+        prefix.append(html_report.cloudwatch_latency(data))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_metadata(self, metadata: dict[str, Any], config: pytest.Config) -> None:
+        """The report's Environment table: what the run checked, not the Python it ran on."""
+        target = self.settings.target
+        metadata.clear()
+        metadata.update(
+            {
+                "gtcheck": __version__,
+                _("Endpoint"): target.endpoint_url or _("AWS (from the usual sources)"),
+                _("Table"): target.table,
+                _("Regions"): ", ".join(target.regions),
+                _("Replication timeout"): f"{self.settings.timeout:g} s",
+            }
+        )
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
@@ -313,15 +326,6 @@ class Grader:
         cells[2:2] = html_report.cells(result.as_json())
 
     # ----- grading -----------------------------------------------------------------------
-    def latency_samples(self) -> dict[str, list[float]]:
-        """Replication latencies seen in the streams during this run (none without them)."""
-        if self._world is None:
-            return {}
-        try:
-            return self._world.replication_samples()
-        except GtcheckError:
-            return {}
-
     def score(self) -> tuple[int, int]:
         return (
             sum(r.points for r in self.results.values()),
@@ -355,7 +359,7 @@ class Grader:
             "max_score": maximum,
             "lang": i18n.language(),
             "steps": steps,
-        } | latency_summary(self.latency_samples())
+        }
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
