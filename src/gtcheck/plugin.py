@@ -136,7 +136,8 @@ class Grader:
         self.results: dict[str, StepResult] = {}
         self.specs: list[StepSpec] = []
         self.started_at = datetime.now(UTC)
-        self._started = time.monotonic()
+        self._monotonic = runtime.monotonic or time.monotonic  # the run's clock, injectable
+        self._started = self._monotonic()
         self._world: World | None = None
         self.environment_problem: str | None = None
         self._nodeids: dict[str, str] = {}
@@ -160,7 +161,7 @@ class Grader:
         return World(
             clients,
             timeout=self.settings.timeout,
-            monotonic=self.runtime.monotonic or time.monotonic,
+            monotonic=self._monotonic,
             sleep=self.runtime.sleep or time.sleep,
             budget_fraction=self.settings.budget_fraction,
         )
@@ -354,7 +355,7 @@ class Grader:
             "table": self.settings.target.table,
             "regions": list(self.settings.target.regions),
             "started_at": self.started_at.isoformat(timespec="seconds"),
-            "duration_s": round(time.monotonic() - self._started, 3),
+            "duration_s": round(self._monotonic() - self._started, 3),
             "score": score,
             "max_score": maximum,
             "lang": i18n.language(),
