@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from gtcheck import templates
 from gtcheck.sim import ManualClock, SimConfig, Simulator
 from gtcheck.streamwatch import SHARD_INTERVAL
-from gtcheck import templates
 from tests.grading import grade, placeholders, put, step, write_workshop
 
 LAG = 3.0
