@@ -133,7 +133,7 @@ def product(world: World, settings: Settings) -> ProductLookup:
     mine = sorted(key for key in found if names.contains(key[0], settings.participant))
     if len(mine) == 1:
         return ProductLookup(mine[0])
-    if not mine and len(found) == 1 and len(workshop.profile_keys(world.scan_all())) == 1:
+    if not mine and len(found) == 1 and workshop.sole_owner(world.scan_all(), settings.participant):
         only = next(iter(found))
         left = _placeholder_in(only[0])
         if left is None:

@@ -16,7 +16,7 @@ from gtcheck.workshop import (
     is_timing,
     named,
     page_placeholders,
-    profile_keys,
+    sole_owner,
     timing_keys_in,
 )
 
@@ -47,8 +47,8 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
             _("no TEST#timing-* / REPLICATION item in any region: create one as exercise 5 shows")
         )
     carrying_name = named(found, participant)
-    sole_owner = len(carrying_name) == len(found) or len(profile_keys(world.scan_all())) == 1
-    mine = found if sole_owner else carrying_name
+    alone = len(carrying_name) == len(found) or sole_owner(world.scan_all(), participant)
+    mine = found if alone else carrying_name
     step.evidence["candidates"] = [k[0] for k in found[:20]]
     if not mine:
         step.fail(

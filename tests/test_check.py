@@ -292,6 +292,25 @@ def test_timing_item_of_nobody_in_particular(sim: Simulator, tmp_path: Path) -> 
     assert "belong to nobody in particular" in hint
 
 
+def test_sole_ownership_belongs_to_the_profiles_owner_only(sim: Simulator, tmp_path: Path) -> None:
+    """One profile in the table, ana's: her unnamed product and timing item are hers, and
+    nobody else's. Checking carol against ana's table gives carol none of ana's work."""
+    values = templates.Placeholders(  # a product id and timing key without her name
+        participant="ana", product_id="x1", timestamp="20261126T150000",
+        exact_timestamp="2026-11-26T15:00:00.000Z",
+    )  # fmt: skip
+    put(sim, "us-east-1", templates.render(templates.load(templates.USER), values))
+    put(sim, "eu-west-1", templates.render(templates.load(templates.PRODUCT), values))
+    put(sim, "us-east-1", templates.render(templates.load(templates.TIMING), values))
+    sim.advance(2)
+    _, ana = grade(sim, "ana", tmp_path)
+    assert step(ana, "ex2.product_created")["status"] == "passed"
+    assert step(ana, "ex5.timing_item")["status"] == "passed"
+    _, carol = grade(sim, "carol", tmp_path)
+    assert step(carol, "ex2.product_created")["status"] == "failed"
+    assert step(carol, "ex5.timing_item")["status"] == "failed"
+
+
 def test_hostile_item_contents_are_graded_not_crashed_on(sim: Simulator, tmp_path: Path) -> None:
     """Wrong types, a huge attribute and odd unicode: the run completes with hints."""
     name = "Zoë <b>🚀</b>"

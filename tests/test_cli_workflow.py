@@ -97,6 +97,7 @@ def test_rubric_is_printed_from_the_checks() -> None:
         (["check", "--participant", "ana", "--timeout", "-5"], "--timeout"),
         (["check", "--participant", "ana", "--timeout", "99999"], "--timeout"),
         (["check", "--participant", "ana", "--bogus"], "unrecognized arguments"),
+        (["check", "--participant", "ana", "--profile", "no-such-profile"], "not configured"),
         (["solve", "--participant", "ana", "--mistake", "nope"], "invalid choice"),
     ],
 )

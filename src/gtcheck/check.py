@@ -14,11 +14,16 @@ from typing import Any
 
 import pytest
 
-from gtcheck import argtypes, bundled, i18n, plugin
+from gtcheck import argtypes, aws, bundled, i18n, plugin
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
 from gtcheck.i18n import _
-from gtcheck.options import add_participant_options, add_report_dir_option, add_target_options
+from gtcheck.options import (
+    add_participant_options,
+    add_report_dir_option,
+    add_target_options,
+    target_from_args,
+)
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
 from gtcheck.rubric import StepSpec, spec_of
 
@@ -157,6 +162,8 @@ def add_language_option(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     if args.lang:
         i18n.set_language(args.lang)  # also for what --watch prints between runs
+    if args.profile:  # a profile that is not configured is the user's to fix: exit 2
+        aws.make_session(target_from_args(args))
     if args.watch:
         return watch(args, lambda: run(args)[0])
     return run(args)[0]
