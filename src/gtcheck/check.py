@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gtcheck import argtypes, aws, bundled, i18n, plugin
+from gtcheck import argtypes, aws, bundled, citizen, i18n, plugin
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
 from gtcheck.i18n import _
@@ -25,7 +25,7 @@ from gtcheck.options import (
     target_from_args,
 )
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
-from gtcheck.rubric import StepSpec, spec_of
+from gtcheck.rubric import StepSpec
 
 ISOLATED_VARIABLES = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS")
 
@@ -215,11 +215,11 @@ class _Collector:
         self.specs: list[StepSpec] = []
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self.specs = [spec for spec in (spec_of(item) for item in items) if spec is not None]
+        self.specs = citizen.rubric_specs(items)
 
 
 def collect_rubric() -> list[StepSpec]:
-    """The rubric as the checks declare it, in the order they run."""
+    """The rubric as the checks declare it, in rubric order (even if a plugin shuffles)."""
     collector = _Collector()
     argv = [
         str(bundled.checks_dir()),

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gtcheck import __version__, aws, html_report, i18n
+from gtcheck import __version__, aws, citizen, html_report, i18n
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
 from gtcheck.errors import (
@@ -45,8 +45,10 @@ RUNTIME_KEY = pytest.StashKey[Runtime]()
 STEP_KEY = pytest.StashKey["Step"]()
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("gtcheck", "gtcheck: grade the DynamoDB Global Tables workshop")
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    group = citizen.option_group(
+        parser, pluginmanager, "gtcheck", "gtcheck: grade the DynamoDB Global Tables workshop"
+    )
     group.addoption("--participant", default=None, help="participant name N; turns grading on")
     group.addoption("--product-id", default=None, help="the exercise 2 product id P")
     group.addoption(
@@ -97,6 +99,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(tryfirst=True)  # before pytest-html reads --html
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    citizen.configure(config)
     if not config.getoption("participant") or hasattr(config, "workerinput"):
         return
     try:
@@ -190,7 +193,7 @@ class Grader:
         yield
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self.specs = [spec for spec in (spec_of(item) for item in items) if spec is not None]
+        self.specs = citizen.rubric_specs(items)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
