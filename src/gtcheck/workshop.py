@@ -4,6 +4,7 @@ values. Light to import: the checker and the simulator both start here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -207,3 +208,24 @@ def sole_owner(scans: dict[str, list[Attributes]], participant: str) -> bool:
     return len(profiles) == 1 and names.same_name(
         next(iter(profiles))[0].removeprefix(PROFILE_PREFIX), participant
     )
+
+
+NEAR_PROFILE = re.compile(r"^\s*user\s*#\s*global[-_ ]?user[-_ ]?(?P<name>.+?)\s*$", re.IGNORECASE)
+
+
+def participants_in(items: Iterable[Attributes]) -> list[str]:
+    """The participants a table holds, from their profiles, near misses included: a key
+    like `user#Global-user-ana ` / `profile` is graded under the name it carries (`ana `
+    would not match the workshop's key, and the check says so). Sorted, each once."""
+    found: set[str] = set()
+    for item in items:
+        pk, sk = item.get("PK", {}).get("S"), item.get("SK", {}).get("S")
+        if not (isinstance(pk, str) and isinstance(sk, str)):
+            continue
+        if sk.strip().casefold() != "profile":
+            continue
+        if pk.startswith(PROFILE_PREFIX) and pk != PROFILE_PREFIX:
+            found.add(pk.removeprefix(PROFILE_PREFIX))
+        elif (near := NEAR_PROFILE.match(pk)) is not None and near.group("name").strip("-_ "):
+            found.add(near.group("name"))
+    return sorted(found)
