@@ -19,6 +19,7 @@ from gtcheck.errors import GtcheckError
 from gtcheck.i18n import N_, _
 from gtcheck.items import Key, key_of
 from gtcheck.plugin import GRADER_KEY
+from gtcheck.roster import Entry
 from gtcheck.workshop import CATEGORY, PRODUCT_PREFIX, ProductLookup, Roles
 
 MIXED_FORMS = N_("mixed normal forms")
@@ -44,12 +45,12 @@ def _forms_differ(*texts: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def participant(world: World, settings: Settings) -> str:
+def participant(world: World, entry: Entry) -> str:
     """The name as the participant's keys store it; NFC-equal to the typed one.
 
     A name that has one normal form only (plain ASCII) is used as typed, with no read.
     """
-    typed = settings.participant
+    typed = entry.participant
     if not _forms_differ(typed):
         return typed
     try:
@@ -60,9 +61,9 @@ def participant(world: World, settings: Settings) -> str:
 
 
 @pytest.fixture(scope="session")
-def name_note(participant: str, settings: Settings) -> str | None:
+def name_note(participant: str, entry: Entry) -> str | None:
     """What to tell a participant whose keys hold their name in another normal form."""
-    typed = settings.participant
+    typed = entry.participant
     if participant == typed:
         return None
 
@@ -100,40 +101,47 @@ def order_key(world: World, participant: str) -> Key:
 
 @pytest.fixture(scope="session", autouse=True)
 def _read_once(request: pytest.FixtureRequest) -> None:
-    """Name every key known up front, so the first read fetches them all in one batch."""
+    """Name every key known up front, for every participant of the run, so the first read
+    of each table fetches them all at once (one Scan of a small table, else batches)."""
     grader = request.config.stash.get(GRADER_KEY, None)
     if grader is None:
         return
-    settings: Settings = grader.settings
-    world = grader.world()
-    world.watch(*workshop.name_keys(settings.participant))
-    try:
-        lookup = request.getfixturevalue("product")  # GSI1, which ex4 reads anyway
-        if lookup.key is not None:
-            world.watch(lookup.key)
-        if all(world.small(region) for region in world.regions):
-            found = workshop.timing_keys_in(world.scan_all())  # the first read itself
-            world.watch(*workshop.named(found, settings.participant))
-    except GtcheckError:
-        pass  # the steps that need these reads report why they failed
+    for entry in grader.entries():
+        try:
+            world = grader.world(entry)
+            world.watch(*workshop.name_keys(entry.participant))
+            lookup = find_product(world, entry)  # GSI1, which ex4 reads anyway
+            if lookup.key is not None:
+                world.watch(lookup.key)
+            if all(world.small(region) for region in world.present_regions()):
+                found = workshop.timing_keys_in(world.scan_all())  # the first read itself
+                world.watch(*workshop.named(found, entry.participant))
+        except GtcheckError:
+            pass  # the steps that need these reads report why they failed
 
 
 @pytest.fixture(scope="session")
-def product(world: World, settings: Settings) -> ProductLookup:
+def product(world: World, entry: Entry) -> ProductLookup:
     """The participant's product: --product-id, else GSI1 by name, else sole ownership."""
-    if settings.product_id:
-        return ProductLookup(_stored(world, workshop.product_key(settings.product_id)))
+    return find_product(world, entry)
+
+
+def find_product(world: World, entry: Entry) -> ProductLookup:
+    """The product of `entry`: its product id, else GSI1 by name, else sole ownership
+    (index queries are read once per table, so a class costs what one participant does)."""
+    if entry.product_id:
+        return ProductLookup(_stored(world, workshop.product_key(entry.product_id)))
     found: set[Key] = set()
-    for region in world.regions:
+    for region in world.present_regions():
         found |= {
             key
             for key in world.index_keys(region, "GSI1", CATEGORY)
             if key[0].startswith(PRODUCT_PREFIX)
         }
-    mine = sorted(key for key in found if names.contains(key[0], settings.participant))
+    mine = sorted(key for key in found if names.contains(key[0], entry.participant))
     if len(mine) == 1:
         return ProductLookup(mine[0])
-    if not mine and len(found) == 1 and workshop.sole_owner(world.scan_all(), settings.participant):
+    if not mine and len(found) == 1 and workshop.sole_owner(world.scan_all(), entry.participant):
         only = next(iter(found))
         left = _placeholder_in(only[0])
         if left is None:

@@ -104,3 +104,36 @@ def verdicts(report: dict[str, Any]) -> dict[str, str]:
 
 def step(report: dict[str, Any], step_id: str) -> dict[str, Any]:
     return next(s for s in report["steps"] if s["id"] == step_id)
+
+
+def grade_class(
+    sim: Simulator,
+    roster_file: Path | None,
+    report_dir: Path,
+    *,
+    discover_all: bool = False,
+    timeout: float = 30.0,
+    extra: list[str] | None = None,
+) -> int:
+    """Grade a class in process against `sim` (a roster, or every profile), time injected;
+    returns pytest's exit status. Each participant's N.json lands in `report_dir`."""
+    import io
+    from contextlib import redirect_stdout
+
+    import pytest
+
+    from gtcheck import bundled, plugin
+
+    argv = [
+        str(bundled.checks_dir()),
+        *(["--all"] if discover_all else ["--roster", str(roster_file)]),
+        "--table", TABLE,
+        "--regions", ",".join(sim.config.regions),
+        "--replication-timeout", str(timeout),
+        "--report-dir", str(report_dir),
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--assert=plain", "-q",
+        *(extra or []),
+    ]  # fmt: skip
+    runtime = Runtime(session=sim.session(), monotonic=sim.clock.now, sleep=sim.advance)
+    with check.own_pytest(), redirect_stdout(io.StringIO()):
+        return int(pytest.main(argv, plugins=[plugin, check._Inject(runtime)]))

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gtcheck import roster
 from gtcheck.errors import UsageError
 from gtcheck.options import participant_name, timeout_seconds
+from gtcheck.roster import Entry
 from gtcheck.target import Target
 from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE, parse_regions
 
@@ -18,12 +20,20 @@ DEFAULT_REPORT_DIR = Path("reports")
 
 @dataclass(frozen=True)
 class Settings:
+    """One participant (`participant`), or a class: a roster's rows, or `discover_all`."""
+
     participant: str
     target: Target
     product_id: str | None = None
     timeout: float = 120.0
     report_dir: Path = DEFAULT_REPORT_DIR
     budget_fraction: float = 0.5
+    roster: tuple[Entry, ...] = ()
+    discover_all: bool = False
+
+    @property
+    def grades_a_class(self) -> bool:
+        return bool(self.roster) or self.discover_all
 
 
 @dataclass
@@ -38,7 +48,13 @@ class Runtime:
 
 def settings_from_options(option: Any) -> Settings:
     """Validate pytest's parsed --gtcheck options (the CLI validated them already)."""
-    participant = participant_name(option.participant or "")
+    roster_file = getattr(option, "gt_roster", None)
+    discover_all = bool(getattr(option, "gt_all", False))
+    chosen = [bool(option.participant), bool(roster_file), discover_all]
+    if sum(chosen) != 1:
+        raise UsageError("give exactly one of --participant, --roster and --all")
+    entries = tuple(roster.read(Path(roster_file))) if roster_file else ()
+    participant = participant_name(option.participant) if option.participant else ""
     regions = option.gt_regions
     regions = parse_regions(regions) if isinstance(regions, str) else tuple(regions)
     timeout = option.gt_timeout
@@ -59,4 +75,6 @@ def settings_from_options(option: Any) -> Settings:
         timeout=timeout,
         report_dir=Path(option.gt_report_dir),
         budget_fraction=budget,
+        roster=entries,
+        discover_all=discover_all,
     )

@@ -1,6 +1,8 @@
-"""The pytest plugin: options, the `world` and `step` fixtures, grading and the JSON report.
+"""The pytest plugin: options, the `world`, `entry` and `step` fixtures, grading, reports.
 
-Active only when `--participant` is given, so the project's own tests are untouched.
+Active only when `--participant` (one participant), `--roster FILE` or `--all` (a class)
+is given, so the project's own tests are untouched. A class run parametrizes every step by
+participant (`test_user_created[ana]`); participants sharing a table share one world.
 The grader lives under a StashKey and never on xdist workers.
 """
 
@@ -14,19 +16,20 @@ from typing import Any
 
 import pytest
 
-from gtcheck import __version__, aws, citizen, html_report, i18n
+from gtcheck import __version__, accounts, aws, citizen, html_report, i18n, workshop
+from gtcheck.accounts import Account
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
 from gtcheck.errors import (
     EXIT_ENVIRONMENT,
     EXIT_FAILED,
-    EXIT_OK,
     EnvironmentProblem,
     GtcheckError,
 )
 from gtcheck.i18n import _
 from gtcheck.redact import Redaction, credential_values
-from gtcheck.report import SCHEMA, report_path, write_json
+from gtcheck.report import report_path, write_json
+from gtcheck.roster import Entry
 from gtcheck.rubric import (
     EXERCISES,
     MARKER_HELP,
@@ -38,6 +41,7 @@ from gtcheck.rubric import (
     status_label,
     text_bar,
 )
+from gtcheck.sheet import Sheet, class_exit_code
 from gtcheck.verdict import Step, StepResult
 
 GRADER_KEY = pytest.StashKey["Grader"]()
@@ -50,6 +54,19 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         parser, pluginmanager, "gtcheck", "gtcheck: grade the DynamoDB Global Tables workshop"
     )
     group.addoption("--participant", default=None, help="participant name N; turns grading on")
+    group.addoption(
+        "--roster",
+        dest="gt_roster",
+        default=None,
+        help="grade a class: a CSV with a participant column (docs/pytest.md)",
+    )
+    group.addoption(
+        "--all",
+        dest="gt_all",
+        action="store_true",
+        default=False,
+        help="grade a class: every participant profile in the primary region",
+    )
     group.addoption("--product-id", default=None, help="the exercise 2 product id P")
     group.addoption(
         "--endpoint-url",
@@ -100,7 +117,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     citizen.configure(config)
-    if not config.getoption("participant") or hasattr(config, "workerinput"):
+    grading = config.getoption("participant") or config.getoption("gt_roster")
+    if not (grading or config.getoption("gt_all")) or hasattr(config, "workerinput"):
         return
     try:
         settings = settings_from_options(config.option)
@@ -109,7 +127,10 @@ def pytest_configure(config: pytest.Config) -> None:
     runtime = config.stash.get(RUNTIME_KEY, Runtime())
     previous_language = i18n.chosen_language()
     i18n.set_language(config.getoption("gt_lang") or i18n.default_language())
-    if getattr(config.option, "htmlpath", "missing") is None:  # pytest-html on, no --html
+    if (
+        getattr(config.option, "htmlpath", "missing") is None  # pytest-html on, no --html
+        and not settings.grades_a_class  # one page per run: a participant's own report
+    ):
         config.option.htmlpath = str(
             report_path(settings.report_dir, settings.participant, ".html")
         )
@@ -136,12 +157,13 @@ class Grader:
     def __init__(self, settings: Settings, runtime: Runtime) -> None:
         self.settings = settings
         self.runtime = runtime
-        self.results: dict[str, StepResult] = {}
         self.specs: list[StepSpec] = []
+        self.sheets: dict[str, Sheet] = {}
+        self._entries: list[Entry] | None = None
+        self._worlds: dict[tuple[str | None, str | None, str | None, str], World] = {}
         self.started_at = datetime.now(UTC)
         self._monotonic = runtime.monotonic or time.monotonic  # the run's clock, injectable
         self._started = self._monotonic()
-        self._world: World | None = None
         self.environment_problem: str | None = None
         self._nodeids: dict[str, str] = {}
         self._current = ""
@@ -150,17 +172,70 @@ class Grader:
         self.report_file: str | None = None
         self.previous_language: str | None = None
 
+    # ----- who is graded, and where --------------------------------------------------------
+    def entries(self) -> list[Entry]:
+        """The participants of this run: one, a roster's, or every profile in the table."""
+        if self._entries is None:
+            settings = self.settings
+            if settings.roster:
+                self._entries = list(settings.roster)
+            elif settings.discover_all:
+                self._entries = self._discover()
+            else:
+                one = Entry(settings.participant, 0, product_id=settings.product_id)
+                self._entries = [one]
+        return self._entries
+
+    def _discover(self) -> list[Entry]:
+        """Every participant profile (near misses too) in the shared table's primary."""
+        world = self.world()
+        try:
+            items = world.scan(world.target.primary)
+        except GtcheckError as problem:
+            self.environment_problem = str(problem)
+            return []
+        return [Entry(name, 0) for name in workshop.participants_in(items)]
+
+    def sheet(self, participant: str) -> Sheet:
+        if participant not in self.sheets:
+            entry = next((e for e in self.entries() if e.participant == participant), None)
+            target = self.account(entry).target if entry else self.settings.target
+            self.sheets[participant] = Sheet(participant, target, self.specs)
+        return self.sheets[participant]
+
+    @property
+    def results(self) -> dict[str, StepResult]:
+        """One participant's results (a single check)."""
+        return self.sheet(self.entries()[0].participant).results
+
     def report_json_path(self) -> Path:
         return report_path(self.settings.report_dir, self.settings.participant, ".json")
 
-    def world(self) -> World:
-        if self._world is None:
-            self._world = self._make_world()
-            self._world.on_wait = self._show_wait
-        return self._world
+    def account(self, entry: Entry | None) -> Account:
+        """Where `entry`'s table is read (None: the run's shared target)."""
+        if entry is None:
+            return Account(self.settings.target, self.runtime.session)
+        target = accounts.target_for(entry, self.settings.target)
+        return Account(target, accounts.session_for(entry, target, self.runtime.session))
 
-    def _make_world(self) -> World:
-        clients = aws.Clients(self.settings.target, self.runtime.session, read_only=True)
+    def world(self, entry: Entry | None = None) -> World:
+        """The world of `entry`'s table; every participant of a shared table shares it."""
+        if entry is not None and not entry.own_account and not entry.table:
+            entry = None
+        key = (
+            entry.endpoint_url if entry else None,
+            entry.profile if entry else None,
+            entry.role_arn if entry else None,
+            entry.table if entry and entry.table else self.settings.target.table,
+        )
+        if key not in self._worlds:
+            world = self._make_world(self.account(entry))
+            world.on_wait = self._show_wait
+            self._worlds[key] = world
+        return self._worlds[key]
+
+    def _make_world(self, account: Account) -> World:
+        clients = aws.Clients(account.target, account.session, read_only=True)
         return World(
             clients,
             timeout=self.settings.timeout,
@@ -193,7 +268,13 @@ class Grader:
         yield
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        self.specs = citizen.rubric_specs(items)
+        self.specs[:] = citizen.rubric_specs(items)  # one rubric, shared by every sheet
+
+    def participant_of(self, item: pytest.Item) -> str:
+        """Whose step this item grades: its `entry` parameter in a class run."""
+        callspec = getattr(item, "callspec", None)
+        entry = callspec.params.get("entry") if callspec is not None else None
+        return entry.participant if isinstance(entry, Entry) else self.entries()[0].participant
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(
@@ -206,8 +287,11 @@ class Grader:
             return
         step = item.stash.get(STEP_KEY, None) or Step(spec)
         if report.when == "call" or (report.when == "setup" and not report.passed):
+            sheet = self.sheet(self.participant_of(item))
             result = self._verdict(spec, step, report, call)
-            self.results[spec.id] = result
+            sheet.results[spec.id] = result
+            if result.status is Status.ERROR:
+                sheet.environment_problem = sheet.environment_problem or result.hint
             self._nodeids[item.nodeid] = spec.id
             if result.status is not Status.PASSED:
                 _attach_html(report, html_report.evidence(result.as_json()))
@@ -258,12 +342,20 @@ class Grader:
             return
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             return
-        data = self.report()
-        path = write_json(self.settings.report_dir, data)
-        self.report_file = str(path)
+        if self.settings.grades_a_class:
+            for entry in self.entries():
+                self.sheet(entry.participant)  # a participant with no step run still counts
+            for sheet in self.sheets.values():
+                write_json(self.settings.report_dir, self.sheet_report(sheet))
+        else:
+            path = write_json(self.settings.report_dir, self.report())
+            self.report_file = str(path)
         session.exitstatus = self.exit_code()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.settings.grades_a_class:
+            self._class_summary(terminalreporter)
+            return
         write = terminalreporter.write_line
         terminalreporter.section("gtcheck: " + self.settings.participant)
         width = max(len(status_label(status)) for status in STATUS_LABELS)
@@ -287,6 +379,27 @@ class Grader:
         if self.report_file:
             line += "   " + _("report: {path}").format(path=self.report_file)
         write(line)
+
+    def _class_summary(self, terminalreporter: Any) -> None:
+        """A line per participant: score, a bar, and the first step that did not pass."""
+        write = terminalreporter.write_line
+        terminalreporter.section(_("gtcheck: a class of {count}").format(count=len(self.sheets)))
+        if not self.sheets and self.environment_problem:
+            write(self.environment_problem)
+        width = max((len(name) for name in self.sheets), default=0)
+        for name, sheet in sorted(self.sheets.items()):
+            score, maximum = sheet.score()
+            first = next(
+                (
+                    f"{spec.id} {status_label(result.status)}"
+                    for spec in self.specs
+                    if (result := sheet.results.get(spec.id)) and result.status is not Status.PASSED
+                    and spec.graded
+                ),
+                "",
+            )
+            write(f"{name:{width}} {text_bar(score, maximum)} {score:>3}/{maximum:<3} {first}")
+        write(_("reports: {path}").format(path=self.settings.report_dir))
 
     # ----- pytest-html ---------------------------------------------------------------------
     @pytest.hookimpl(optionalhook=True)
@@ -331,39 +444,24 @@ class Grader:
 
     # ----- grading -----------------------------------------------------------------------
     def score(self) -> tuple[int, int]:
-        return (
-            sum(r.points for r in self.results.values()),
-            sum(spec.points for spec in self.specs),
-        )
+        return self.sheet(self.entries()[0].participant).score()
 
     def exit_code(self) -> int:
-        graded = [self.results.get(spec.id) for spec in self.specs if spec.graded]
-        if any(r is not None and r.status is Status.ERROR for r in graded):
-            return EXIT_ENVIRONMENT
-        if any(r is None or r.status is not Status.PASSED for r in graded):
-            return EXIT_FAILED
-        return EXIT_OK
+        """The run's exit: the worst participant's (no participant found: environment)."""
+        if not self.entries():
+            return EXIT_ENVIRONMENT if self.environment_problem else EXIT_FAILED
+        return class_exit_code([self.sheet(entry.participant) for entry in self.entries()])
 
     def report(self) -> dict[str, Any]:
-        score, maximum = self.score()
-        steps = []
-        for spec in self.specs:
-            result = self.results.get(spec.id) or StepResult(
-                spec, Status.SKIPPED, 0, _("not run"), 0.0, {}, False
-            )
-            steps.append(result.as_json())
-        return {
-            "schema": SCHEMA,
-            "participant": self.settings.participant,
-            "table": self.settings.target.table,
-            "regions": list(self.settings.target.regions),
-            "started_at": self.started_at.isoformat(timespec="seconds"),
-            "duration_s": round(self._monotonic() - self._started, 3),
-            "score": score,
-            "max_score": maximum,
-            "lang": i18n.language(),
-            "steps": steps,
-        }
+        """A single check's report (the one participant's sheet)."""
+        return self.sheet_report(self.sheet(self.entries()[0].participant))
+
+    def sheet_report(self, sheet: Sheet) -> dict[str, Any]:
+        return sheet.report(
+            started_at=self.started_at.isoformat(timespec="seconds"),
+            duration_s=round(self._monotonic() - self._started, 3),
+            lang=i18n.language(),
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
@@ -372,13 +470,14 @@ class Grader:
         spec = spec_of(item)
         if spec is None:
             return
+        sheet = self.sheet(self.participant_of(item))
         for required in spec.requires:
-            result = self.results.get(required)
+            result = sheet.results.get(required)
             if result is None:
                 continue
             if result.status is Status.ERROR:
                 confined = result.error_regions
-                if spec.primary_only and confined and self.settings.target.primary not in confined:
+                if spec.primary_only and confined and sheet.target.primary not in confined:
                     continue  # the problem is in regions this step does not read
                 raise EnvironmentProblem(
                     _("not judged: {step} could not be checked: {reason}").format(
@@ -409,9 +508,28 @@ def settings(request: pytest.FixtureRequest) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def world(request: pytest.FixtureRequest) -> World:
-    """Everything read from the workshop table, shared by every step, one deadline."""
-    return _grader(request).world()
+def entry(request: pytest.FixtureRequest) -> Entry:
+    """The participant these steps grade (a class run parametrizes it, one per row)."""
+    return _grader(request).entries()[0]
+
+
+@pytest.fixture(scope="session")
+def world(request: pytest.FixtureRequest, entry: Entry) -> World:
+    """Everything read from the participant's table, shared by every step and by every
+    participant of that table, one deadline."""
+    return _grader(request).world(entry)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A class run: every step once per participant, `ex1.user_created[ana]`."""
+    grader = metafunc.config.stash.get(GRADER_KEY, None)
+    if grader is None or not grader.settings.grades_a_class:
+        return
+    if "entry" in metafunc.fixturenames:
+        entries = grader.entries()
+        metafunc.parametrize(
+            "entry", entries, ids=[e.participant for e in entries], scope="session"
+        )
 
 
 @pytest.fixture

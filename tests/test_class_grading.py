@@ -1,0 +1,89 @@
+"""A whole class in one run: every step parametrized by participant, one reader per
+table, and each participant's verdicts exactly those of a check of that participant."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from gtcheck import templates
+from gtcheck.sim import ManualClock, SimConfig, Simulator
+from tests.grading import grade, grade_class, placeholders, put, write_workshop
+
+CLASS = {"ana": "complete", "bo": "price-as-string", "cy": "nothing", "dee": "half"}
+
+
+def make_class() -> Simulator:
+    sim = Simulator(SimConfig(lag=1.0, jitter=0.0), clock=ManualClock(start=time.time()))
+    for name, state in CLASS.items():
+        if state == "nothing":
+            continue
+        if state == "half":
+            values = placeholders(name)
+            put(sim, "us-east-1", templates.render(templates.load(templates.USER), values))
+            continue
+        write_workshop(sim, name)
+        if state == "price-as-string":
+            product = templates.render(templates.load(templates.PRODUCT), placeholders(name))
+            product["price"] = "299"
+            put(sim, "eu-west-1", product)
+    sim.advance(3)
+    return sim
+
+
+def verdicts(report: dict) -> dict[str, tuple[str, int]]:
+    return {step["id"]: (step["status"], step["points"]) for step in report["steps"]}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Simulator, Path, int, dict]:
+    """The class graded once; the requests it made, counted before anything else reads."""
+    sim = make_class()
+    folder = tmp_path_factory.mktemp("class")
+    roster = folder / "roster.csv"
+    roster.write_text("participant\n" + "\n".join(CLASS) + "\n")
+    sim.request_log.clear()
+    code = grade_class(sim, roster, folder / "reports")
+    requests = {
+        "writes": sim.request_log.writes(),
+        "scans": sim.request_log.total(frozenset({"Scan"})),
+        "queries": sim.request_log.total(frozenset({"Query"})),
+    }
+    return sim, folder / "reports", code, requests
+
+
+def test_each_participant_is_graded_as_a_single_check_grades_them(
+    graded: tuple[Simulator, Path, int, dict], tmp_path: Path
+) -> None:
+    sim, reports, code, _ = graded
+    assert code == 1  # some did not pass
+    for name in CLASS:
+        in_class = json.loads((reports / f"{name}.json").read_text())
+        _, alone = grade(sim, name, tmp_path / name)
+        assert verdicts(in_class) == verdicts(alone), name
+        assert in_class["score"] == alone["score"]
+    scores = {name: json.loads((reports / f"{name}.json").read_text())["score"] for name in CLASS}
+    assert scores["ana"] == 100
+    assert scores["cy"] == 0
+    assert 0 < scores["bo"] < 100
+
+
+def test_a_class_on_one_table_is_read_once_and_never_written(
+    graded: tuple[Simulator, Path, int, dict],
+) -> None:
+    """One Scan per region and one query per index partition and region serve every
+    participant; not a single write."""
+    sim, _, _, requests = graded
+    assert requests["writes"] == 0
+    assert requests["scans"] == len(sim.config.regions)
+    assert requests["queries"] == 2 * len(sim.config.regions)  # GSI1 category, GSI2 status
+
+
+def test_all_discovers_the_participants_from_their_profiles(tmp_path: Path) -> None:
+    sim = make_class()
+    assert grade_class(sim, None, tmp_path, discover_all=True) == 1
+    found = sorted(path.stem for path in tmp_path.glob("*.json"))
+    assert found == ["ana", "bo", "dee"]  # cy wrote nothing: no profile to find
