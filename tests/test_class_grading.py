@@ -11,7 +11,9 @@ import pytest
 
 from gtcheck import templates
 from gtcheck.sim import ManualClock, SimConfig, Simulator
+from tests import browser
 from tests.grading import grade, grade_class, placeholders, put, write_workshop
+from tests.test_report import parse
 
 CLASS = {"ana": "complete", "bo": "price-as-string", "cy": "nothing", "dee": "half"}
 
@@ -87,3 +89,25 @@ def test_all_discovers_the_participants_from_their_profiles(tmp_path: Path) -> N
     assert grade_class(sim, None, tmp_path, discover_all=True) == 1
     found = sorted(path.stem for path in tmp_path.glob("*.json"))
     assert found == ["ana", "bo", "dee"]  # cy wrote nothing: no profile to find
+
+
+@pytest.mark.browser
+@browser.needs_chromium
+def test_each_participant_gets_a_page_that_runs_no_participant_data(tmp_path: Path) -> None:
+    """A class run writes N.html beside N.json for every participant: self-contained, the
+    name shown as typed, and a hostile name stays text in real Chromium."""
+    sim = make_class()
+    hostile = '<img src=x onerror="document.body.dataset.pwned=1">'
+    put(sim, "us-east-1", templates.render(templates.load(templates.USER), placeholders(hostile)))
+    sim.advance(2)
+    roster = tmp_path / "roster.csv"
+    roster.write_text('participant\nana\n"' + hostile.replace('"', '""') + '"\n')
+    grade_class(sim, roster, tmp_path / "reports")
+    pages = sorted((tmp_path / "reports").glob("*.html"))
+    assert len(pages) == 2
+    hostile_page = next(page for page in pages if page.stem != "ana")
+    assert "<img src=x" not in hostile_page.read_text()
+    dom = parse(browser.dump_dom(hostile_page).stdout)
+    (body,) = dom.find_all("body")
+    assert "data-pwned" not in body.attrs
+    assert dom.by_id("gt-participant").text() == hostile

@@ -16,7 +16,16 @@ from typing import Any
 
 import pytest
 
-from gtcheck import __version__, accounts, aws, citizen, html_report, i18n, workshop
+from gtcheck import (
+    __version__,
+    accounts,
+    aws,
+    citizen,
+    html_report,
+    i18n,
+    participant_page,
+    workshop,
+)
 from gtcheck.accounts import Account
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
@@ -28,7 +37,7 @@ from gtcheck.errors import (
 )
 from gtcheck.i18n import _
 from gtcheck.redact import Redaction, credential_values
-from gtcheck.report import report_path, write_json
+from gtcheck.report import report_path, write_atomically, write_json
 from gtcheck.roster import Entry
 from gtcheck.rubric import (
     EXERCISES,
@@ -346,7 +355,10 @@ class Grader:
             for entry in self.entries():
                 self.sheet(entry.participant)  # a participant with no step run still counts
             for sheet in self.sheets.values():
-                write_json(self.settings.report_dir, self.sheet_report(sheet))
+                data = self.sheet_report(sheet)
+                write_json(self.settings.report_dir, data)
+                html_path = report_path(self.settings.report_dir, sheet.participant, ".html")
+                write_atomically(html_path, participant_page.page(data))
         else:
             path = write_json(self.settings.report_dir, self.report())
             self.report_file = str(path)
