@@ -111,3 +111,41 @@ def test_each_participant_gets_a_page_that_runs_no_participant_data(tmp_path: Pa
     (body,) = dom.find_all("body")
     assert "data-pwned" not in body.attrs
     assert dom.by_id("gt-participant").text() == hostile
+
+
+@pytest.mark.server
+def test_xdist_spreads_a_class_and_agrees_with_a_serial_run(tmp_path: Path) -> None:
+    """`-n 2`: participants are spread over two workers, each participant's steps on one;
+    every report is written once and says what the serial run's says."""
+    import os
+    import subprocess
+    import sys
+
+    sim = make_class()
+    server = sim.serve("127.0.0.1", 0)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("participant\n" + "\n".join(CLASS) + "\n")
+
+    def run(folder: str, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "gtcheck.plugin", "--pyargs",
+             "gtcheck.checks", "--roster", str(roster), "--endpoint-url", server.endpoint,
+             "--report-dir", str(tmp_path / folder), "--replication-timeout", "5",
+             "-p", "no:cacheprovider", "-q", *extra],
+            capture_output=True, text=True, timeout=300, cwd=tmp_path, env=dict(os.environ),
+        )  # fmt: skip
+
+    try:
+        serial = run("serial", "-p", "no:xdist")
+        spread = run("spread", "-n", "2")
+    finally:
+        server.stop()
+    assert serial.returncode == spread.returncode == 1, spread.stdout[-2000:]
+    assert "2 workers" in spread.stdout or "gw1" in spread.stdout + spread.stderr
+    for name in CLASS:
+        one = json.loads((tmp_path / "serial" / f"{name}.json").read_text())
+        two = json.loads((tmp_path / "spread" / f"{name}.json").read_text())
+        assert verdicts(one) == verdicts(two), name
+    assert sorted(p.name for p in (tmp_path / "spread").glob("*.json")) == sorted(
+        f"{name}.json" for name in CLASS
+    )

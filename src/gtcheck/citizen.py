@@ -19,6 +19,7 @@ import pytest
 from gtcheck.rubric import StepSpec, spec_of
 
 ORDER_PLUGIN = "gtcheck-rubric-order"
+SCHEDULER_PLUGIN = "gtcheck-participant-scheduling"
 OPTION_NAME = re.compile(r"--?[A-Za-z0-9][\w-]*")
 
 
@@ -181,6 +182,17 @@ def rubric_position(item: pytest.Item) -> tuple[str, int, str]:
     return (item.path.name, line if line is not None else -1, item.name)
 
 
+def participant_index(item: pytest.Item) -> int:
+    """Which participant of a class run a step grades (0 in a single check)."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.indices.get("entry", 0) if callspec is not None else 0
+
+
+def run_position(item: pytest.Item) -> tuple[int, str, int, str]:
+    """A participant's steps together, each participant's in rubric order."""
+    return (participant_index(item), *rubric_position(item))
+
+
 def rubric_specs(items: Sequence[pytest.Item]) -> list[StepSpec]:
     """The steps among `items` in rubric order, whatever order they run in."""
     steps = sorted((item for item in items if spec_of(item) is not None), key=rubric_position)
@@ -191,7 +203,7 @@ def in_rubric_order(items: list[pytest.Item]) -> None:
     """Put the steps back in rubric order (a step needs the ones before it); every other
     test keeps its place."""
     slots = [index for index, item in enumerate(items) if spec_of(item) is not None]
-    steps = sorted((items[index] for index in slots), key=rubric_position)
+    steps = sorted((items[index] for index in slots), key=run_position)
     for index, item in zip(slots, steps, strict=True):
         items[index] = item
 
@@ -204,10 +216,42 @@ class RubricOrder:
         in_rubric_order(items)
 
 
+def participant_of_nodeid(nodeid: str) -> str:
+    """The participant id of a class run's step, from `module.py::test_step[ana]`."""
+    _test, _bracket, rest = nodeid.rsplit("::", 1)[-1].partition("[")
+    return rest[:-1] if rest.endswith("]") else nodeid
+
+
+class ParticipantScheduling:
+    """pytest-xdist's scheduler hook for a class run: whole participants go to workers
+    (a participant's steps depend on each other and make one report)."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> Any:
+        from xdist.scheduler import LoadScopeScheduling
+
+        class ByParticipant(LoadScopeScheduling):  # type: ignore[misc]
+            def _split_scope(self, nodeid: str) -> str:
+                return participant_of_nodeid(nodeid)
+
+        return ByParticipant(config, log)
+
+
+def grades_a_class(config: pytest.Config) -> bool:
+    return bool(config.getoption("gt_roster", None) or config.getoption("gt_all", False))
+
+
 def configure(config: pytest.Config) -> None:
-    """When grading is on: refuse xdist, and run the steps in rubric order."""
-    if not config.getoption("participant", None) or hasattr(config, "workerinput"):
+    """When grading is on: one participant refuses xdist; a class is spread over the
+    workers a participant at a time. Either way the steps run in rubric order."""
+    single = bool(config.getoption("participant", None))
+    worker = hasattr(config, "workerinput")
+    if not single and not grades_a_class(config):
         return
-    refuse_distribution(config)
+    if single and not worker:
+        refuse_distribution(config)
+    spread = not single and not worker and distribution(config)
+    if spread and not config.pluginmanager.has_plugin(SCHEDULER_PLUGIN):
+        config.pluginmanager.register(ParticipantScheduling(), SCHEDULER_PLUGIN)
     if not config.pluginmanager.has_plugin(ORDER_PLUGIN):
         config.pluginmanager.register(RubricOrder(), ORDER_PLUGIN)

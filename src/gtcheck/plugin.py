@@ -8,6 +8,7 @@ The grader lives under a StashKey and never on xdist workers.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -50,7 +51,7 @@ from gtcheck.rubric import (
     status_label,
     text_bar,
 )
-from gtcheck.sheet import Sheet, class_exit_code
+from gtcheck.sheet import Sheet, class_exit_code, reports_exit_code
 from gtcheck.verdict import Step, StepResult
 
 GRADER_KEY = pytest.StashKey["Grader"]()
@@ -126,9 +127,10 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
     citizen.configure(config)
-    grading = config.getoption("participant") or config.getoption("gt_roster")
-    if not (grading or config.getoption("gt_all")) or hasattr(config, "workerinput"):
-        return
+    single = config.getoption("participant")
+    grading = single or config.getoption("gt_roster") or config.getoption("gt_all")
+    if not grading or (single and hasattr(config, "workerinput")):
+        return  # a class is graded on xdist's workers too, a participant each
     try:
         settings = settings_from_options(config.option)
     except GtcheckError as problem:
@@ -168,6 +170,7 @@ class Grader:
         self.runtime = runtime
         self.specs: list[StepSpec] = []
         self.sheets: dict[str, Sheet] = {}
+        self.class_reports: dict[str, dict[str, Any]] = {}  # participant -> N.json
         self._entries: list[Entry] | None = None
         self._worlds: dict[tuple[str | None, str | None, str | None, str], World] = {}
         self.started_at = datetime.now(UTC)
@@ -352,13 +355,7 @@ class Grader:
         if exitstatus == pytest.ExitCode.INTERRUPTED:
             return
         if self.settings.grades_a_class:
-            for entry in self.entries():
-                self.sheet(entry.participant)  # a participant with no step run still counts
-            for sheet in self.sheets.values():
-                data = self.sheet_report(sheet)
-                write_json(self.settings.report_dir, data)
-                html_path = report_path(self.settings.report_dir, sheet.participant, ".html")
-                write_atomically(html_path, participant_page.page(data))
+            self._finish_class(session.config)
         else:
             path = write_json(self.settings.report_dir, self.report())
             self.report_file = str(path)
@@ -392,24 +389,51 @@ class Grader:
             line += "   " + _("report: {path}").format(path=self.report_file)
         write(line)
 
+    def _finish_class(self, config: pytest.Config) -> None:
+        """Each participant's N.json and N.html, written once, by whoever graded them.
+
+        In one process that is this grader, for every participant (one with no step run
+        still gets a report). Under pytest-xdist each worker writes the participants it
+        graded, and the controller, which ran no step, reads their reports back.
+        """
+        worker = hasattr(config, "workerinput")
+        controller = not worker and config.pluginmanager.has_plugin("dsession")
+        if controller:
+            for entry in self.entries():
+                path = report_path(self.settings.report_dir, entry.participant, ".json")
+                if path.exists():
+                    self.class_reports[entry.participant] = json.loads(path.read_text("utf-8"))
+            return
+        if not worker:
+            for entry in self.entries():
+                self.sheet(entry.participant)
+        for sheet in self.sheets.values():
+            if worker and not sheet.results:
+                continue  # graded by another worker: never a false, empty report
+            data = self.sheet_report(sheet)
+            write_json(self.settings.report_dir, data)
+            html_path = report_path(self.settings.report_dir, sheet.participant, ".html")
+            write_atomically(html_path, participant_page.page(data))
+            self.class_reports[sheet.participant] = data
+
     def _class_summary(self, terminalreporter: Any) -> None:
         """A line per participant: score, a bar, and the first step that did not pass."""
         write = terminalreporter.write_line
-        terminalreporter.section(_("gtcheck: a class of {count}").format(count=len(self.sheets)))
-        if not self.sheets and self.environment_problem:
+        reports = self.class_reports
+        terminalreporter.section(_("gtcheck: a class of {count}").format(count=len(reports)))
+        if not reports and self.environment_problem:
             write(self.environment_problem)
-        width = max((len(name) for name in self.sheets), default=0)
-        for name, sheet in sorted(self.sheets.items()):
-            score, maximum = sheet.score()
+        width = max((len(name) for name in reports), default=0)
+        for name, report in sorted(reports.items()):
             first = next(
                 (
-                    f"{spec.id} {status_label(result.status)}"
-                    for spec in self.specs
-                    if (result := sheet.results.get(spec.id)) and result.status is not Status.PASSED
-                    and spec.graded
+                    f"{step['id']} {status_label(step['status'])}"
+                    for step in report["steps"]
+                    if step["status"] != Status.PASSED and step["kind"] != "info"
                 ),
                 "",
             )
+            score, maximum = report["score"], report["max_score"]
             write(f"{name:{width}} {text_bar(score, maximum)} {score:>3}/{maximum:<3} {first}")
         write(_("reports: {path}").format(path=self.settings.report_dir))
 
@@ -462,6 +486,8 @@ class Grader:
         """The run's exit: the worst participant's (no participant found: environment)."""
         if not self.entries():
             return EXIT_ENVIRONMENT if self.environment_problem else EXIT_FAILED
+        if self.class_reports:
+            return reports_exit_code(list(self.class_reports.values()))
         return class_exit_code([self.sheet(entry.participant) for entry in self.entries()])
 
     def report(self) -> dict[str, Any]:

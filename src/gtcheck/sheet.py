@@ -70,3 +70,16 @@ def class_exit_code(sheets: list[Sheet]) -> int:
         if code in codes:
             return code
     return EXIT_OK
+
+
+def reports_exit_code(reports: list[dict[str, Any]]) -> int:
+    """The worst exit among participant reports: a graded step in error is 3, one that did
+    not pass is 1 (info steps never count)."""
+    statuses = {
+        step["status"] for report in reports for step in report["steps"] if step["kind"] != "info"
+    }
+    if Status.ERROR in statuses:
+        return EXIT_ENVIRONMENT
+    if statuses - {Status.PASSED}:
+        return EXIT_FAILED
+    return EXIT_OK
