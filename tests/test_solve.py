@@ -15,19 +15,11 @@ import pytest
 from gtcheck import argtypes, templates
 from gtcheck import solve as solve_module
 from gtcheck.aws import Clients, Target
+from gtcheck.bot import MISTAKES, STEPS, SolveResult, cleanup, planned_keys, solve
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import ManualClock, SimConfig, Simulator
 from gtcheck.sim.clock import TickingClock
-from gtcheck.solve import (
-    MISTAKES,
-    STEPS,
-    SolveResult,
-    add_cleanup_parser,
-    add_solve_parser,
-    cleanup,
-    planned_keys,
-    solve,
-)
+from gtcheck.solve import add_cleanup_parser, add_solve_parser
 from gtcheck.templates import Placeholders
 from gtcheck.workshop import WORKSHOP_TABLE as TABLE
 
