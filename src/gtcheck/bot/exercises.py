@@ -8,9 +8,20 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from gtcheck import options, templates
+from gtcheck import marks, options, templates
 from gtcheck.aws import Clients
-from gtcheck.bot.plans import MISTAKES, STEPS, Item, Key, Plan, key_of, plan, show, timing_item
+from gtcheck.bot.plans import (
+    MISTAKES,
+    STEPS,
+    Item,
+    Key,
+    Plan,
+    expiring,
+    key_of,
+    plan,
+    show,
+    timing_item,
+)
 from gtcheck.bot.runner import Log, Runner, SolveResult, put_and_replicate, quiet
 from gtcheck.errors import UsageError
 from gtcheck.target import Target
@@ -150,8 +161,10 @@ def _index_keys(run: Runner, region: str, query: _IndexQuery) -> list[Key]:
     return [{"PK": it["PK"]["S"], "SK": it["SK"]["S"]} for page in pages for it in page["Items"]]
 
 
-def _ex5(run: Runner, result: SolveResult, placeholders: Placeholders, at: float) -> None:
-    item = timing_item(placeholders, run.primary, at)
+def _ex5(
+    run: Runner, result: SolveResult, placeholders: Placeholders, at: float, ttl: int
+) -> None:
+    item = marks.with_ttl(timing_item(placeholders, run.primary, at), ttl)
     put_and_replicate(run, result, "ex5", run.primary, item)
 
 
@@ -171,24 +184,29 @@ def solve(
     timeout: float = options.DEFAULT_TIMEOUT,
     sleep: Callable[[float], None] = time.sleep,
     monotonic: Callable[[], float] = time.monotonic,
-    now: Callable[[], float] = time.time,
+    now: Callable[[], float] = marks.wall_clock,
     log: Log = quiet,
     language: str = PAGE_LANGUAGE,
 ) -> SolveResult:
     """Perform the workshop as the participant would, from `language`'s page; raise
-    EnvironmentProblem on a timeout."""
+    EnvironmentProblem on a timeout.
+
+    Every item written carries the table's TTL one hour after `now()` at the start, so
+    even a run killed half-way leaves nothing for long.
+    """
     _check_choices(mistakes, MISTAKES, "mistake")
     _check_choices(skip, STEPS, "step")
     if len(target.regions) < 2:
         raise UsageError("solve needs a primary and a replica region")
     run = Runner(clients, target, sleep, monotonic, timeout, log)
-    chosen, result = plan(placeholders, mistakes, language), SolveResult()
+    ttl = marks.expires_at(now())
+    chosen, result = expiring(plan(placeholders, mistakes, language), ttl), SolveResult()
     steps: dict[str, Callable[[], None]] = {
         "ex1": lambda: _ex1(run, result, chosen),
         "ex2": lambda: _ex2(run, result, chosen),
         "ex3": lambda: _ex3(run, result, chosen),
         "ex4": lambda: _ex4(run, chosen, plan(placeholders, language=language), skip),
-        "ex5": lambda: _ex5(run, result, placeholders, now()),
+        "ex5": lambda: _ex5(run, result, placeholders, now(), ttl),
     }
     for step in STEPS:
         if step in skip:

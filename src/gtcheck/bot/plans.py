@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from gtcheck import templates
+from gtcheck import marks, templates
 from gtcheck.target import Target
 from gtcheck.templates import Placeholders
 from gtcheck.workshop import PAGE_LANGUAGE
@@ -67,6 +67,16 @@ def plan(
         update_us=filled(templates.ORDER_UPDATE_US, placeholders, language),
         update_eu=_update_eu(placeholders, mistakes, language),
         user_in_replica="wrong-region" in mistakes,
+    )
+
+
+def expiring(chosen: Plan, ttl: int) -> Plan:
+    """The plan with every item it puts carrying the TTL `ttl` (the updates keep it)."""
+    return replace(
+        chosen,
+        user=marks.with_ttl(chosen.user, ttl),
+        product=marks.with_ttl(chosen.product, ttl),
+        order=marks.with_ttl(chosen.order, ttl),
     )
 
 
