@@ -1,7 +1,8 @@
 """`gtcheck solve` and `gtcheck cleanup`: the command-line doors onto the participant bot.
 
 The bot itself (plans and mistakes, the AWS runner, the exercises, clean-up) is the library
-`gtcheck.bot`; this module parses, wires the clients and prints.
+`gtcheck.bot`, the probes' clean-up is `gtcheck.sweep`; this module parses, wires the
+clients and prints.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import argparse
 import statistics
 from typing import Any
 
-from gtcheck import i18n, options
+from gtcheck import i18n, marks, options
 from gtcheck.aws import Clients, make_session
 from gtcheck.bot import MISTAKES, STEPS, SolveResult, cleanup, solve
 from gtcheck.errors import EXIT_OK
+from gtcheck.sweep import SweepResult, sweep_probes
 from gtcheck.templates import Placeholders
 
 
@@ -64,15 +66,23 @@ def add_solve_parser(subparsers: Any, help: str | None = None) -> None:
 
 
 def add_cleanup_parser(subparsers: Any, help: str | None = None) -> None:
-    """`gtcheck cleanup`: the same target and participant options as solve, nothing more."""
+    """`gtcheck cleanup`: the target options, and whose items: N's, or leftover probes."""
     parser = subparsers.add_parser(
         "cleanup",
         help=help,
         description="Delete, in every region, the items `gtcheck solve` writes for "
-        "participant N (every mistake variant and every timing item of N).",
+        "participant N (every mistake variant and every timing item of N), or with "
+        "--probes the latency probes earlier runs left (found by their key prefix and "
+        "marker attribute). Nothing else is ever touched.",
     )
     options.add_target_options(parser)
-    options.add_participant_options(parser)
+    whose = parser.add_mutually_exclusive_group(required=True)
+    options.add_participant_options(parser, alternatives=whose)
+    whose.add_argument(
+        "--probes",
+        action="store_true",
+        help=f"delete leftover probe items ({marks.PROBE_PREFIX}... with {marks.PROBE_MARKER})",
+    )
     parser.set_defaults(run=run_cleanup)
 
 
@@ -106,12 +116,25 @@ def run_solve(args: argparse.Namespace) -> int:
 
 
 def run_cleanup(args: argparse.Namespace) -> int:
-    """Clean up after solve, printing each delete and how many item copies went."""
+    """Clean up after solve (or earlier probes), printing each delete and how many went."""
     target = options.target_from_args(args)
     clients = Clients(target, make_session(target), read_only=False)
+    if getattr(args, "probes", False):
+        swept = sweep_probes(clients, target, log=_print, timeout=args.timeout)
+        _print(sweep_line(swept))
+        return EXIT_OK
     deleted = cleanup(clients, target, _placeholders(args), log=_print, timeout=args.timeout)
     _print(f"gtcheck cleanup: deleted {deleted} item copies for {args.participant}")
     return EXIT_OK
+
+
+def sweep_line(swept: SweepResult) -> str:
+    """One line: probe copies deleted in all, per region, and any left for lack of time."""
+    regions = ", ".join(f"{region} {count}" for region, count in swept.deleted.items())
+    return (
+        f"gtcheck cleanup: deleted {swept.total_deleted} probe item copies ({regions}), "
+        f"{swept.left} left"
+    )
 
 
 def summary_line(participant: str, result: SolveResult) -> str:

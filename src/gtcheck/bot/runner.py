@@ -91,6 +91,15 @@ class Runner:
 
     def request(self, region: str, operation: str, **kwargs: Any) -> dict[str, Any]:
         """One DynamoDB call on the table; transient errors are retried, within bounds."""
+        answer = self.request_unless(frozenset(), region, operation, **kwargs)
+        assert answer is not None  # nothing is accepted as a refusal
+        return answer
+
+    def request_unless(
+        self, refusals: frozenset[str], region: str, operation: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        """As `request`, but None when DynamoDB refuses with one of `refusals` (e.g. a
+        condition that no longer holds), which is an answer rather than a problem."""
         method = getattr(self.clients.dynamodb(region), operation)
         try:
             return self._retrying()(call, method, TableName=self.target.table, **kwargs)
@@ -100,6 +109,8 @@ class Runner:
             ) from None
         except ClientError as problem:
             error = problem.response.get("Error", {})
+            if error.get("Code") in refusals:
+                return None
             raise EnvironmentProblem(
                 f"{operation} in {region} was refused: "
                 f"{error.get('Code', '?')}: {error.get('Message', '')}"
