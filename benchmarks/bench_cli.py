@@ -90,7 +90,7 @@ from botocore.config import Config  # noqa: E402
 
 import gtcheck  # noqa: E402
 from barsheet import Report, print_machine  # noqa: E402
-from gtcheck import solve, templates  # noqa: E402
+from gtcheck import bot, templates  # noqa: E402
 from gtcheck.sim.wsgi import region_and_service  # noqa: E402
 
 HOST = "127.0.0.1"
@@ -576,12 +576,12 @@ class Writer:
         and the order with the US update in us-east-1, the product and the order with the
         EU update in eu-west-1 (the later write, so it wins everywhere), the timing item."""
         placeholders = templates.Placeholders(participant=name, product_id=name)
-        chosen = solve.plan(placeholders)
+        chosen = bot.plan(placeholders)
         user = self.put(PRIMARY, chosen.user)
         order = self.put(PRIMARY, {**chosen.order, **chosen.update_us})
         product = self.put(REPLICA, chosen.product)
         self.put(REPLICA, {**chosen.order, **chosen.update_eu})
-        timing = self.put(PRIMARY, solve.timing_item(placeholders, PRIMARY, time.time()))
+        timing = self.put(PRIMARY, bot.timing_item(placeholders, PRIMARY, time.time()))
         return [user, product, order, timing]
 
     def delete(self, keys: list[tuple[str, str]]) -> None:

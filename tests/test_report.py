@@ -25,9 +25,9 @@ import pytest
 
 from gtcheck import templates
 from gtcheck.aws import Clients, Target
+from gtcheck.bot import solve
 from gtcheck.report import MAX_FILE_STEM, SAFE_NAME, report_path, safe_stem
 from gtcheck.sim import ManualClock, SimConfig, Simulator
-from gtcheck.solve import solve
 from gtcheck.templates import Placeholders
 from tests import browser
 from tests.grading import grade, placeholders, put, update, write_workshop

@@ -15,19 +15,11 @@ import pytest
 from gtcheck import argtypes, templates
 from gtcheck import solve as solve_module
 from gtcheck.aws import Clients, Target
+from gtcheck.bot import MISTAKES, STEPS, SolveResult, cleanup, planned_keys, solve
 from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.sim import ManualClock, SimConfig, Simulator
 from gtcheck.sim.clock import TickingClock
-from gtcheck.solve import (
-    MISTAKES,
-    STEPS,
-    SolveResult,
-    add_cleanup_parser,
-    add_solve_parser,
-    cleanup,
-    planned_keys,
-    solve,
-)
+from gtcheck.solve import add_cleanup_parser, add_solve_parser
 from gtcheck.templates import Placeholders
 from gtcheck.workshop import WORKSHOP_TABLE as TABLE
 
@@ -37,6 +29,7 @@ ANA = Placeholders(participant="ana", product_id="ana")
 BOB = Placeholders(participant="bob", product_id="bob")
 # ex5's [timestamp] comes from this moment: 2026-11-26 15:01:02.123456 UTC.
 STAMP_AT = datetime(2026, 11, 26, 15, 1, 2, 123456, tzinfo=UTC).timestamp()
+TTL = int(STAMP_AT) + 3600  # every item solve writes expires an hour after it starts
 TIMING_KEY = {"PK": "TEST#timing-20261126T150102123456-ana", "SK": "REPLICATION"}
 USER_KEY = {"PK": "USER#global-user-ana", "SK": "PROFILE"}
 TYPO_KEY = {"PK": "USER#global-usr-ana", "SK": "PROFILE"}
@@ -102,7 +95,8 @@ def index_keys(sim: Simulator, region: str, index: str, partition: str) -> list[
 
 
 def page(name: str, placeholders: Placeholders = ANA) -> dict[str, Any]:
-    return templates.render(templates.load(name), placeholders)
+    """The page's template as solve writes it: filled in, with the run's TTL."""
+    return {**templates.render(templates.load(name), placeholders), "ttl": TTL}
 
 
 def fixed_keys(placeholders: Placeholders) -> dict[str, dict[str, str]]:
@@ -166,6 +160,7 @@ def test_full_solve_leaves_every_item_identical_everywhere_and_findable(sim):
         "created_at": "2026-11-26T15:01:02.123Z",
         "source_region": US,
         "test_purpose": "timing_analysis",
+        "ttl": TTL,
     }
     for region in (US, EU):
         assert PRODUCT_KEY in index_keys(sim, region, "GSI1", "CATEGORY#eu-electronics")

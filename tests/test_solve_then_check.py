@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from gtcheck.aws import Clients, Target
+from gtcheck.bot import MISTAKES, solve
 from gtcheck.sim import SimConfig, Simulator
 from gtcheck.sim.clock import TickingClock
-from gtcheck.solve import MISTAKES, solve
 from gtcheck.templates import Placeholders
 from tests.grading import grade, verdicts
 

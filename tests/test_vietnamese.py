@@ -14,6 +14,7 @@ import pytest
 
 from gtcheck import names, options, templates, workshop
 from gtcheck.aws import Clients, Target
+from gtcheck.bot import plan, solve
 from gtcheck.cli import build_parser
 from gtcheck.diagnose import (
     CASE,
@@ -29,7 +30,6 @@ from gtcheck.diagnose import (
 from gtcheck.errors import UsageError
 from gtcheck.sim import SimConfig, Simulator
 from gtcheck.sim.clock import TickingClock
-from gtcheck.solve import plan, solve
 from gtcheck.templates import Placeholders
 from tests.grading import grade, placeholders, put, step, verdicts, write_workshop
 

@@ -86,3 +86,9 @@ class ReadBudget:
         if (region, resource) not in self._buckets:
             self.provision(region, resource, None)
         return self._buckets[(region, resource)]
+
+
+@dataclass
+class WriteBudget(ReadBudget):
+    """The same bucket for write capacity: clean-up and probes must not throttle the
+    writes of the class working in the same table. `provision` takes the provisioned WCU."""

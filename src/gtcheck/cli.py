@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "cleanup": (
         "gtcheck.solve",
         "add_cleanup_parser",
-        "delete what `gtcheck solve` wrote for participant N, nothing else",
+        "delete what `gtcheck solve` wrote for participant N, or leftover probes; nothing else",
     ),
     "rubric": (
         "gtcheck.check",

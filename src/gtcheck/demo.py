@@ -12,11 +12,11 @@ from typing import Any
 
 from gtcheck import argtypes, check, i18n
 from gtcheck.aws import Clients, Target
+from gtcheck.bot import solve
 from gtcheck.config import Runtime
 from gtcheck.options import DEFAULT_TIMEOUT, add_report_dir_option, participant
 from gtcheck.sim import SimConfig, Simulator
 from gtcheck.sim.command import add_replication_options
-from gtcheck.solve import solve
 from gtcheck.templates import Placeholders
 from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE
 

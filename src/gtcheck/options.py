@@ -83,11 +83,15 @@ def add_report_dir_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_participant_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+def add_participant_options(
+    parser: argparse.ArgumentParser, *, alternatives: Any = None
+) -> None:
+    """--participant (required, unless `alternatives`, a required mutually exclusive
+    group of the parser, offers another choice) and --product-id."""
+    (alternatives or parser).add_argument(
         "--participant",
         type=participant,
-        required=True,
+        required=alternatives is None,
         help="the participant's name N, as typed in place of [your-name]",
     )
     parser.add_argument(

@@ -63,6 +63,7 @@ class RegionWatch:
         self._count = counter
         self._shards: dict[str, _Shard] = {}
         self.calls = 0
+        self.skipped = 0  # shards the last poll did not read (paced, throttled): not a full look
 
     def open(self) -> None:
         """Open a LATEST iterator on every open shard."""
@@ -80,8 +81,10 @@ class RegionWatch:
         was lost (expired or trimmed), so anything may have been written."""
         seen: set[Key] = set()
         lost = False
+        self.skipped = 0
         for shard in list(self._shards.values()):
             if self._pacer.wait_for(self._key(shard.shard_id)) > 0 or shard.iterator is None:
+                self.skipped += 1
                 continue
             self._pacer.mark(self._key(shard.shard_id))
             self.calls += 1
@@ -91,6 +94,7 @@ class RegionWatch:
                     self._client.get_records, ShardIterator=shard.iterator, Limit=RECORDS_PER_CALL
                 )
             except aws.Transient:
+                self.skipped += 1
                 continue  # over the shard's limit or a passing fault: look again next time
             except ClientError as problem:
                 if problem.response.get("Error", {}).get("Code") not in LOST_POSITION:

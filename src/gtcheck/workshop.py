@@ -21,6 +21,7 @@ PRODUCT_PREFIX = "PRODUCT#eu-product-"
 PROFILE_PREFIX = "USER#global-user-"
 TIMING_PREFIX = "TEST#timing-"
 PAGE_LANGUAGE = "en"  # the page the rubric quotes; the others are its translations
+TTL_ATTRIBUTE = "ttl"  # the table's Time to Live attribute, as the workshop's stack sets it
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,368 @@
+"""Latency probes: how long a write in one region takes to be seen in another, measured.
+
+N probe items per direction are written in waves spread evenly over one look interval:
+each wave's writes go out together, and none waits for an earlier probe to arrive, so all
+are in flight at once. The receiving region's stream shows each arrival without spending
+read capacity; it may be read at most every `SHARD_INTERVAL` per shard (DynamoDB Streams
+allows 5 GetRecords calls per second per shard), so one arrival is known to a quarter of a
+second. A probe's arrival lies between the last look that missed it and the first look that
+saw it: its latency is that interval's midpoint minus the write's completion, its
+resolution the interval's width. Spreading the writes over one look interval dithers the
+midpoints' errors, so they cancel in the median and the mean. The stream's whole-second
+`ApproximateCreationDateTime` is never used: it is not a latency measurement.
+
+Each arrival is confirmed with one strongly consistent read, inside a read budget; writes
+and deletes stay inside a write budget. Probe items carry the probe prefix, the marker and
+a TTL (`gtcheck.marks`) and are deleted at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from gtcheck import marks
+from gtcheck.aws import Clients
+from gtcheck.bot.runner import Log, Runner, quiet
+from gtcheck.budget import ReadBudget, WriteBudget
+from gtcheck.errors import EnvironmentProblem
+from gtcheck.items import Key, key_of
+from gtcheck.streamwatch import SHARD_INTERVAL, RegionWatch, ShardPacer, open_watch
+from gtcheck.target import Target
+
+DEFAULT_PROBES = 10
+DEFAULT_TIMEOUT = 30.0  # seconds for every probe to arrive; the workshop says "under 2"
+WRITE_UNITS = 1.0  # a probe item is far below 1 KB
+CONFIRM_UNITS = 1.0  # one strongly consistent read of a small item
+PAGE_CLAIM_MS = 2000.0  # the workshop page: replication "usually under 2 seconds"
+
+
+@dataclass
+class _Probe:
+    """One probe's timeline, in the injected monotonic clock's seconds."""
+
+    source: str
+    receiving: str
+    key: dict[str, Any]  # typed
+    due: float
+    started: float | None = None
+    written: float | None = None  # the PutItem's answer came back
+    missed: float | None = None  # start of the last full look that did not show it
+    seen: float | None = None  # end of the first look that showed it
+    confirmed: bool = False
+
+    @property
+    def direction(self) -> str:
+        return f"{self.source}->{self.receiving}"
+
+    @property
+    def plain_key(self) -> Key:
+        found = key_of(self.key)
+        assert found is not None
+        return found
+
+    def interval(self) -> tuple[float, float] | None:
+        """When it arrived: after the later of its write's start and the last miss, by the
+        first sight."""
+        if self.seen is None or self.started is None:
+            return None
+        low = self.started if self.missed is None else max(self.started, self.missed)
+        return low, self.seen
+
+
+@dataclass(frozen=True)
+class ProbeSample:
+    """One probe that arrived and was confirmed."""
+
+    key: str
+    latency_ms: float
+    resolution_ms: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One direction's probes, in milliseconds; None where no probe arrived."""
+
+    direction: str
+    sent: int
+    samples: int
+    not_arrived: int  # not seen in the receiving region by the deadline
+    unconfirmed: int  # shown by the stream, but the read did not find it
+    min: float | None
+    p50: float | None
+    p95: float | None
+    max: float | None
+    mean: float | None
+    resolution_ms: float | None  # the widest interval among the samples
+    deleted: int
+    probes: tuple[ProbeSample, ...] = ()
+
+    @property
+    def within_page_claim(self) -> bool | None:
+        """The page's "usually under 2 seconds": does the median keep it?"""
+        return None if self.p50 is None else self.p50 < PAGE_CLAIM_MS
+
+    def as_json(self) -> dict[str, Any]:
+        """The `latency_ms` entry of `gtcheck.validation/1` (validate adds cloudwatch_avg)."""
+        return {
+            "samples": self.samples,
+            "min": self.min,
+            "p50": self.p50,
+            "p95": self.p95,
+            "max": self.max,
+            "mean": self.mean,
+            "resolution_ms": self.resolution_ms,
+            "not_arrived": self.not_arrived,
+        }
+
+
+@dataclass
+class _Counts:
+    reads: int = 0
+    read_units: float = 0.0
+    writes: int = 0
+    stream_calls: dict[str, int] = field(default_factory=dict)
+
+    def stream(self, operation: str) -> None:
+        self.stream_calls[operation] = self.stream_calls.get(operation, 0) + 1
+
+
+def measure(
+    clients: Clients,
+    target: Target,
+    probes: int = DEFAULT_PROBES,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+    now: Callable[[], float] = marks.wall_clock,
+    run_id: str | None = None,
+    log: Log = quiet,
+    reads: ReadBudget | None = None,
+    writes: WriteBudget | None = None,
+) -> dict[str, Summary]:
+    """Measure replication latency in every direction between the target's regions.
+
+    Returns one Summary per direction `"<source>-><receiving>"`. Raises EnvironmentProblem
+    when a receiving region's stream cannot be read (the probes need it to stay free of
+    read capacity). The probe items are deleted before returning, or on any error.
+    """
+    if probes < 1:
+        raise ValueError("at least one probe per direction")
+    measurement = _Measurement(
+        Runner(clients, target, sleep, monotonic, timeout, log),
+        reads or ReadBudget(monotonic),
+        writes or WriteBudget(monotonic),
+        run_id or marks.new_run_id(),
+        marks.expires_at(now()),
+    )
+    return measurement.measure(probes)
+
+
+class _Measurement:
+    def __init__(
+        self, run: Runner, reads: ReadBudget, writes: WriteBudget, run_id: str, ttl: int
+    ) -> None:
+        self.run = run
+        self.reads = reads
+        self.writes = writes
+        self.run_id = run_id
+        self.ttl = ttl
+        self.counts = _Counts()
+        self.pacer = ShardPacer(run.monotonic)
+        self.watches: dict[str, RegionWatch] = {}
+        self.probes: list[_Probe] = []
+        self.deleted: dict[str, int] = {}
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.run.target.regions
+
+    def measure(self, count: int) -> dict[str, Summary]:
+        for region in self.regions:
+            self._prepare(region)
+        self._plan(count)
+        try:
+            with ThreadPoolExecutor(max_workers=len(self.regions) ** 2) as pool:
+                self._watch(pool)
+        finally:
+            self._delete()
+        return self._summaries()
+
+    # ----- before: budgets and streams -----------------------------------------------------
+    def _prepare(self, region: str) -> None:
+        table = self.run.request(region, "describe_table")["Table"]
+        throughput = table.get("ProvisionedThroughput") or {}
+        self.reads.provision(region, self.run.target.table, throughput.get("ReadCapacityUnits"))
+        self.writes.provision(region, self.run.target.table, throughput.get("WriteCapacityUnits"))
+        streams = self.run.clients.streams(region)
+        watch = open_watch(streams, table.get("LatestStreamArn"), self.pacer, self.counts.stream)
+        if watch is None:
+            raise EnvironmentProblem(
+                f"latency probes need the table's stream in {region}, which cannot be read",
+                regions=(region,),
+            )
+        self.watches[region] = watch
+
+    def _plan(self, count: int) -> None:
+        """Wave i of every direction is due i/count of a look interval after the start."""
+        start = self.run.monotonic()
+        for number in range(count):
+            due = start + number * SHARD_INTERVAL / count
+            for source in self.regions:
+                for receiving in self.run.others(source):
+                    key = marks.probe_key(self.run_id, source, receiving, number)
+                    self.probes.append(_Probe(source, receiving, key, due))
+
+    # ----- during: write in waves, look at the streams ---------------------------------------
+    def _watch(self, pool: ThreadPoolExecutor) -> None:
+        while self._pending():
+            moment = self.run.monotonic()
+            if moment >= self.run.deadline:
+                return
+            wave = [p for p in self.probes if p.started is None and p.due <= moment]
+            if wave:
+                self._write(pool, wave)
+            for region, watch in self.watches.items():
+                if watch.ready_in() == 0 and self._awaited(region):
+                    self._look(region, watch)
+            upcoming = min(self._next_event(), self.run.deadline)
+            self.run.sleep(max(upcoming - self.run.monotonic(), 0.001))
+
+    def _pending(self) -> list[_Probe]:
+        return [p for p in self.probes if p.seen is None]
+
+    def _awaited(self, region: str) -> list[_Probe]:
+        return [
+            p
+            for p in self.probes
+            if p.receiving == region and p.started is not None and p.seen is None
+        ]
+
+    def _next_event(self) -> float:
+        moment = self.run.monotonic()
+        unwritten = [p.due for p in self.probes if p.started is None]
+        looks = [moment + w.ready_in() for r, w in self.watches.items() if self._awaited(r)]
+        return min([*unwritten, *looks], default=moment + SHARD_INTERVAL)
+
+    def _write(self, pool: ThreadPoolExecutor, wave: list[_Probe]) -> None:
+        """One wave's writes go out together; the wave is over when all have answered."""
+        for probe in wave:
+            self._afford(self.writes, probe.source, WRITE_UNITS)
+            self.writes.charge(probe.source, self.run.target.table, WRITE_UNITS)
+        for probe in wave:
+            probe.started = self.run.monotonic()
+        list(pool.map(self._put, wave))
+        self.counts.writes += len(wave)
+
+    def _put(self, probe: _Probe) -> None:
+        item = marks.probe_item(probe.key, self.run_id, self.ttl)
+        self.run.request(probe.source, "put_item", Item=item)
+        probe.written = self.run.monotonic()
+
+    def _look(self, region: str, watch: RegionWatch) -> None:
+        awaited = self._awaited(region)
+        before = self.run.monotonic()
+        shown = watch.poll()
+        after = self.run.monotonic()
+        if shown is None:  # the stream's position was lost: read what it may have shown
+            shown = {p.plain_key for p in awaited if self._read(p) is not None}
+        full = watch.skipped == 0
+        for probe in awaited:
+            if probe.plain_key in shown:
+                probe.seen = after
+                probe.confirmed = self._confirm(probe)
+            elif full:
+                probe.missed = before
+
+    def _confirm(self, probe: _Probe) -> bool:
+        """One read: the receiving region holds this run's probe."""
+        item = self._read(probe)
+        return item is not None and item.get(marks.PROBE_MARKER) == {"S": self.run_id}
+
+    def _read(self, probe: _Probe) -> dict[str, Any] | None:
+        self._afford(self.reads, probe.receiving, CONFIRM_UNITS)
+        answer = self.run.request(
+            probe.receiving,
+            "get_item",
+            Key=probe.key,
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        units = float((answer.get("ConsumedCapacity") or {}).get("CapacityUnits", CONFIRM_UNITS))
+        self.reads.charge(probe.receiving, self.run.target.table, units)
+        self.counts.reads += 1
+        self.counts.read_units += units
+        return answer.get("Item")
+
+    def _afford(self, budget: ReadBudget, region: str, units: float) -> None:
+        while not budget.affordable(region, self.run.target.table, units):
+            self.run.sleep(max(budget.seconds_until(region, self.run.target.table, units), 0.01))
+
+    # ----- after: delete, summarise ------------------------------------------------------------
+    def _delete(self) -> None:
+        """Delete every probe written, in its source region (the delete replicates; the TTL
+        and `cleanup --probes` catch what a stopped replication leaves)."""
+        for probe in self.probes:
+            if probe.started is None:
+                continue
+            self._afford(self.writes, probe.source, WRITE_UNITS)
+            self.writes.charge(probe.source, self.run.target.table, WRITE_UNITS)
+            self.run.request(probe.source, "delete_item", Key=probe.key)
+            self.deleted[probe.direction] = self.deleted.get(probe.direction, 0) + 1
+
+    def _summaries(self) -> dict[str, Summary]:
+        directions: dict[str, list[_Probe]] = {}
+        for probe in self.probes:
+            directions.setdefault(probe.direction, []).append(probe)
+        return {
+            direction: summarise(direction, found, self.deleted.get(direction, 0))
+            for direction, found in directions.items()
+        }
+
+
+def summarise(direction: str, probes: list[_Probe], deleted: int) -> Summary:
+    """A direction's figures from its probes' intervals (pure: results as data)."""
+    samples: list[ProbeSample] = []
+    for probe in probes:
+        interval = probe.interval()
+        if interval is None or not probe.confirmed or probe.written is None:
+            continue
+        low, high = interval
+        samples.append(
+            ProbeSample(
+                key=probe.plain_key[0],
+                latency_ms=round(((low + high) / 2 - probe.written) * 1000, 3),
+                resolution_ms=round((high - low) * 1000, 3),
+            )
+        )
+    latencies = sorted(sample.latency_ms for sample in samples)
+    return Summary(
+        direction=direction,
+        sent=sum(1 for p in probes if p.started is not None),
+        samples=len(samples),
+        not_arrived=sum(1 for p in probes if p.seen is None),
+        unconfirmed=sum(1 for p in probes if p.seen is not None and not p.confirmed),
+        min=latencies[0] if latencies else None,
+        p50=percentile(latencies, 50),
+        p95=percentile(latencies, 95),
+        max=latencies[-1] if latencies else None,
+        mean=round(sum(latencies) / len(latencies), 3) if latencies else None,
+        resolution_ms=max((s.resolution_ms for s in samples), default=None),
+        deleted=deleted,
+        probes=tuple(samples),
+    )
+
+
+def percentile(ordered: list[float], q: float) -> float | None:
+    """The q-th percentile of sorted values, interpolated linearly between ranks."""
+    if not ordered:
+        return None
+    rank = (len(ordered) - 1) * q / 100
+    low, high = math.floor(rank), math.ceil(rank)
+    value = ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    return round(value, 3)
