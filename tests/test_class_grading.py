@@ -149,3 +149,18 @@ def test_xdist_spreads_a_class_and_agrees_with_a_serial_run(tmp_path: Path) -> N
     assert sorted(p.name for p in (tmp_path / "spread").glob("*.json")) == sorted(
         f"{name}.json" for name in CLASS
     )
+
+
+def test_a_participant_whose_endpoint_is_down_is_error_and_the_class_goes_on(
+    tmp_path: Path,
+) -> None:
+    """One row's own endpoint does not answer: every step of theirs is `error`, exit 3,
+    and everyone else is graded as before."""
+    sim = make_class()
+    roster = tmp_path / "roster.csv"
+    roster.write_text("participant,endpoint_url\nana,\nzed,http://127.0.0.1:9\n")
+    assert grade_class(sim, roster, tmp_path / "reports") == 3
+    zed = json.loads((tmp_path / "reports" / "zed.json").read_text())
+    assert {step["status"] for step in zed["steps"]} == {"error"}
+    ana = json.loads((tmp_path / "reports" / "ana.json").read_text())
+    assert ana["score"] == 100

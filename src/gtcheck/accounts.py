@@ -62,8 +62,8 @@ def session_for(entry: Entry, target: Target, shared_session: Any | None) -> Any
     if entry.role_arn:
         base = aws.make_session(target) if entry.profile else shared_session
         return assume_read_only(base or aws.make_session(target), entry.role_arn, target)
-    if entry.profile:
-        return aws.make_session(target)
+    if entry.profile or entry.endpoint_url:
+        return aws.make_session(target)  # its own place: never the run's (injected) session
     return shared_session
 
 
