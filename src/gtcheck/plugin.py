@@ -322,7 +322,7 @@ class Grader:
         step_id = self._nodeids.get(report.nodeid)
         result = self.results.get(step_id) if step_id else None
         if result is None:
-            cells[2:2] = ['<td class="col-step"></td>'] + ["<td></td>"] * 5
+            cells[2:2] = html_report.empty_cells()
             return
         cells[2:2] = html_report.cells(result.as_json())
 
