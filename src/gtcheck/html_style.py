@@ -1,8 +1,8 @@
 """How gtcheck's fragments of the HTML report look, kept legible (WCAG 2.1 AA).
 
 pytest-html greys its page's text (#999, 2.8:1 on white); every fragment gtcheck adds sets
-its own colours, each at least 4.5:1 on the backgrounds it is drawn on (tests/test_style.py
-checks the figures). A status is never told by colour alone: `STATUS_ICONS` go with it.
+its own colours, each at least 4.5:1 on the backgrounds it is drawn on (checked in
+tests/test_accessibility.py). A status is never told by colour alone: `STATUS_ICONS` go with it.
 """
 
 from __future__ import annotations
