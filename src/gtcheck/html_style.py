@@ -60,6 +60,7 @@ STYLE = f"""
 {_STATUS_CSS}
 [class*="gt-status-"]{{white-space:nowrap}}
 .gt-latency-note{{color:{MUTED}}}
+.gt-hist text{{font:10px sans-serif;fill:{TEXT}}}
 </style>
 """
 # pytest-html's own page is grey on white; these rules (CSS from a hook's fragment, the
