@@ -75,7 +75,8 @@ document.addEventListener("DOMContentLoaded", function () {
 
 
 def template_fixes() -> str:
-    """CSS and a script for what pytest-html's own template leaves inaccessible."""
+    """CSS and a script for what pytest-html's own template leaves inaccessible; only for
+    pytest-html's page (plugin.py's results summary), not for pages gtcheck writes whole."""
     return TEMPLATE_STYLE + TEMPLATE_SCRIPT % language()
 
 
@@ -96,7 +97,7 @@ def header(report: dict[str, Any]) -> str:
             f'<div aria-hidden="true">{earned} / {possible}</div>'
         )
     return (
-        f'{STYLE}{template_fixes()}<div class="gt-head" id="gtcheck-summary">'
+        f'{STYLE}<div class="gt-head" id="gtcheck-summary">'
         "<h2>"
         + markup(
             _("Participant: {name}"),

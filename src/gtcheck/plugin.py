@@ -295,6 +295,7 @@ class Grader:
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
         data = self.report()
+        prefix.append(html_report.template_fixes())
         prefix.extend([html_report.header(data), html_report.environment(data)])
         prefix.append(html_report.cloudwatch_latency(data))
 
