@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium")
-FLAGS = (
+BASE_FLAGS = (
     "--headless",
     "--no-sandbox",
     "--disable-gpu",
@@ -27,6 +27,9 @@ FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+)  # every Chromium the tests start, also the one tests/accessibility.py drives
+FLAGS = (
+    *BASE_FLAGS,
     "--disable-quic",
     "--enable-logging=stderr",
     "--v=0",

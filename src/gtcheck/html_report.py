@@ -7,8 +7,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from gtcheck.i18n import N_, _
-from gtcheck.rubric import EXERCISES, exercise_points, status_label
+from gtcheck.html_style import STATUS_ICONS, STYLE, TEMPLATE_STYLE
+from gtcheck.i18n import N_, _, language
+from gtcheck.rubric import EXERCISES, Status, exercise_points, status_label
 
 STATES = {"identical": N_("identical"), "missing": N_("missing"), "differs": N_("differs")}
 STATE_COLUMNS = (N_("Region"), N_("Copy"), N_("When"))
@@ -17,7 +18,9 @@ LATENCY_NOTE = N_(
     "dashed line marks the workshop's usual 2 s."
 )
 USUAL_MS = 2000.0
-SORTABLE = ' class="sortable"'
+SORTABLE = "sortable "
+STATUSES = frozenset(status.value for status in Status)
+ENVIRONMENT_COLUMNS = (N_("Check"), N_("Status"), N_("Details"))
 ENVIRONMENT_ROWS = (
     ("env.table", N_("Table")),
     ("env.replicas", N_("Replicas")),
@@ -25,25 +28,6 @@ ENVIRONMENT_ROWS = (
     ("env.streams", N_("Streams")),
     ("mon.replication_latency", N_("CloudWatch ReplicationLatency")),
 )
-STYLE = """
-<style>
-.gt-head{font:14px/1.4 system-ui,sans-serif;margin:0 0 1em}
-.gt-head h2{margin:.2em 0}.gt-score{font-size:2em;font-weight:700}
-.gt-bars{display:grid;grid-template-columns:max-content 16em max-content;gap:.3em .8em;
- align-items:center;margin:.6em 0}
-.gt-bar{background:#e6e6e6;border-radius:3px;height:.9em;overflow:hidden}
-.gt-bar>span{display:block;height:100%;background:#2e8b57}
-.gt-panel{border:1px solid #ccc;border-radius:4px;padding:.5em 1em;margin:.6em 0}
-.gt-panel table,.gt-evidence table{border-collapse:collapse;margin:.3em 0}
-.gt-panel td,.gt-panel th,.gt-evidence td,.gt-evidence th{border:1px solid #ddd;
- padding:2px 6px;text-align:left;vertical-align:top;font:12px/1.3 ui-monospace,monospace}
-.gt-evidence .gt-diff{background:#fde2e1;font-weight:700}
-.gt-evidence .gt-missing{color:#999;font-style:italic}
-.gt-status-passed{color:#2e8b57}.gt-status-failed{color:#c0392b}
-.gt-status-error{color:#8e44ad}.gt-status-skipped{color:#b9770e}
-.gt-hist text{font:10px sans-serif}
-</style>
-"""
 
 
 def text(value: Any) -> str:
@@ -64,6 +48,38 @@ def status_text(status: str) -> str:
         return text(status)
 
 
+def status_cell(status: str, css: str = "") -> str:
+    """A status cell: icon and word, then colour, so colour never tells it alone."""
+    icon = STATUS_ICONS.get(Status(status)) if status in STATUSES else None
+    shown = f'<span aria-hidden="true">{icon}</span> ' if icon else ""
+    return (
+        f'<td class="{css}gt-cell gt-status-{text(status)}">{shown}{status_text(status)}</td>'
+    )
+
+
+# pytest-html's template writes `<html>` without `lang`, and its result filters are
+# checkboxes without a label; no hook reaches either. This script, in a summary fragment
+# (pytest-html's page runs scripts), sets `lang` to the run's language as the page loads and
+# names each filter by the words beside it. It only reads the template's markup: a filter
+# pytest-html labels itself, or markup it changes, is left as it is.
+TEMPLATE_SCRIPT = """<script id="gt-template-a11y">
+document.documentElement.lang = "%s";
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("input.filter[data-test-result]").forEach(function (box) {
+    var words = box.nextElementSibling;
+    if (box.labels.length || box.hasAttribute("aria-label") || !words) return;
+    box.setAttribute("aria-label", words.textContent.replace(/,\\s*$/, "").trim());
+  });
+});
+</script>"""
+
+
+def template_fixes() -> str:
+    """CSS and a script for what pytest-html's own template leaves inaccessible; only for
+    pytest-html's page (plugin.py's results summary), not for pages gtcheck writes whole."""
+    return TEMPLATE_STYLE + TEMPLATE_SCRIPT % language()
+
+
 def header(report: dict[str, Any]) -> str:
     """Who, where, when, the score, and one progress bar per exercise."""
     score, maximum = report["score"], report["max_score"]
@@ -71,12 +87,14 @@ def header(report: dict[str, Any]) -> str:
     for exercise, (earned, possible) in sorted(exercise_points(report["steps"]).items()):
         share = 0 if not possible else round(100 * earned / possible)
         name = _(EXERCISES[exercise]) if exercise in EXERCISES else ""
+        label = f"gt-exercise-{exercise}"
         rows.append(
-            f"<div>{markup(_('Exercise {number}'), number=str(exercise))} "
+            f'<div id="{label}">{markup(_("Exercise {number}"), number=str(exercise))} '
             f"<small>{text(name)}</small></div>"
-            f'<div class="gt-bar" role="progressbar" aria-valuenow="{share}" '
-            f'aria-valuemin="0" aria-valuemax="100"><span style="width:{share}%"></span></div>'
-            f"<div>{earned} / {possible}</div>"
+            f'<div class="gt-bar" role="progressbar" aria-labelledby="{label}" '
+            f'aria-valuenow="{share}" aria-valuemin="0" aria-valuemax="100" '
+            f'aria-valuetext="{earned} / {possible}"><span style="width:{share}%"></span></div>'
+            f'<div aria-hidden="true">{earned} / {possible}</div>'
         )
     return (
         f'{STYLE}<div class="gt-head" id="gtcheck-summary">'
@@ -111,13 +129,13 @@ def environment(report: dict[str, Any]) -> str:
             f"{region}: {_flat(value)}" for region, value in step["evidence"].items()
         )
         rows.append(
-            f"<tr><th>{text(_(name))}</th>"
-            f'<td class="gt-status-{text(step["status"])}">{status_text(step["status"])}</td>'
+            f'<tr><th scope="row">{text(_(name))}</th>{status_cell(step["status"])}'
             f"<td>{text(details or step['hint'] or '')}</td></tr>"
         )
+    head = "".join(f'<th scope="col">{text(_(name))}</th>' for name in ENVIRONMENT_COLUMNS)
     return (
         f'<div class="gt-panel" id="gt-environment"><h3>{text(_("Environment"))}</h3>'
-        f"<table>{''.join(rows)}</table></div>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -143,7 +161,7 @@ def cloudwatch_latency(report: dict[str, Any]) -> str:
     charts = [_latency_bars(region, value) for region, value in sorted(figures.items())]
     return (
         f'<div class="gt-panel" id="gt-latency"><h3>{text(_("Replication latency"))}</h3>'
-        f"<small>{text(_(LATENCY_NOTE))}</small>{''.join(charts)}</div>"
+        f'<small class="gt-latency-note">{text(_(LATENCY_NOTE))}</small>{"".join(charts)}</div>'
     )
 
 
@@ -174,14 +192,18 @@ def _latency_bars(region: str, value: dict[str, Any], width: int = 320) -> str:
 def cells(step: dict[str, Any]) -> list[str]:
     """The rubric columns of one row: step, exercise, points, status, waited, hint."""
     return [
-        f'<td class="col-step">{text(step["id"])}</td>',
-        f'<td class="col-exercise">{step["exercise"]}</td>',
-        f'<td class="col-points">{step["points"]} / {step["max_points"]}</td>',
-        f'<td class="col-status gt-status-{text(step["status"])}">'
-        f"{status_text(step['status'])}</td>",
-        f'<td class="col-waited">{step["waited_s"]:.1f} s</td>',
-        f'<td class="col-hint">{text(step["hint"] or "")}</td>',
+        f'<td class="col-step gt-cell">{text(step["id"])}</td>',
+        f'<td class="col-exercise gt-cell">{step["exercise"]}</td>',
+        f'<td class="col-points gt-cell">{step["points"]} / {step["max_points"]}</td>',
+        status_cell(step["status"], "col-status "),
+        f'<td class="col-waited gt-cell">{step["waited_s"]:.1f} s</td>',
+        f'<td class="col-hint gt-cell">{text(step["hint"] or "")}</td>',
     ]
+
+
+def empty_cells() -> list[str]:
+    """The rubric columns of a row that is not a rubric step."""
+    return [f'<td class="col-{column} gt-cell"></td>' for column, _h, _s in HEADER_COLUMNS]
 
 
 HEADER_COLUMNS = (
@@ -197,7 +219,8 @@ HEADER_COLUMNS = (
 def header_cells() -> list[str]:
     """The rubric columns' headings, in the run's language."""
     return [
-        f'<th{SORTABLE if sortable else ""} data-column-type="{column}">{text(_(heading))}</th>'
+        f'<th class="{SORTABLE if sortable else ""}gt-cell" data-column-type="{column}">'
+        f"{text(_(heading))}</th>"
         for column, heading, sortable in HEADER_COLUMNS
     ]
 
@@ -214,12 +237,13 @@ def evidence(step: dict[str, Any]) -> str:
     regions = found.get("regions")
     if isinstance(regions, dict) and regions:
         rows = "".join(
-            f"<tr><th>{text(region)}</th><td>{text(_state(state.get('state', '')))}</td>"
+            f'<tr><th scope="row">{text(region)}</th>'
+            f"<td>{text(_state(state.get('state', '')))}</td>"
             f"<td>{text(_converged(state))}</td></tr>"
             for region, state in regions.items()
         )
-        head = "".join(f"<th>{text(_(name))}</th>" for name in STATE_COLUMNS)
-        parts.append(f"<table><tr>{head}</tr>{rows}</table>")
+        head = "".join(f'<th scope="col">{text(_(name))}</th>' for name in STATE_COLUMNS)
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     other = {
         k: v for k, v in found.items() if k not in ("copies", "expected", "problems", "regions")
     }
@@ -245,10 +269,10 @@ def _copies_table(expected: dict[str, str], copies: dict[str, Any], problems: li
     regions = list(copies)
     names = sorted(set(expected) | {n for c in copies.values() if c for n in c})
     wrong = {p.split(" ", 1)[0] for p in problems}
-    head = "".join(f"<th>{text(r)}</th>" for r in regions)
+    head = "".join(f'<th scope="col">{text(r)}</th>' for r in regions)
     rows = []
     for name in names:
-        cells_ = [f"<th>{text(name)}</th><td>{text(expected.get(name, ''))}</td>"]
+        cells_ = [f'<th scope="row">{text(name)}</th><td>{text(expected.get(name, ""))}</td>']
         values = [(copies[r] or {}).get(name) if copies[r] is not None else None for r in regions]
         # A region without the item is marked `gt-missing`; it does not make every
         # attribute of the other copies a difference.
@@ -263,5 +287,10 @@ def _copies_table(expected: dict[str, str], copies: dict[str, Any], problems: li
             shown = _("(absent)") if value is None else value
             cells_.append(f"<td{css}>{text(shown)}</td>")
         rows.append(f"<tr>{''.join(cells_)}</tr>")
-    names_head = f"<th>{text(_('Attribute'))}</th><th>{text(_('Expected'))}</th>"
-    return f"<table><tr>{names_head}{head}</tr>{''.join(rows)}</table>"
+    names_head = "".join(
+        f'<th scope="col">{text(_(name))}</th>' for name in (N_("Attribute"), N_("Expected"))
+    )
+    return (
+        f"<table><thead><tr>{names_head}{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )

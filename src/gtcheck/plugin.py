@@ -447,6 +447,7 @@ class Grader:
         self, prefix: list[str], summary: list[str], postfix: list[str], session: pytest.Session
     ) -> None:
         data = self.report()
+        prefix.append(html_report.template_fixes())
         prefix.extend([html_report.header(data), html_report.environment(data)])
         prefix.append(html_report.cloudwatch_latency(data))
 
@@ -474,7 +475,7 @@ class Grader:
         step_id = self._nodeids.get(report.nodeid)
         result = self.results.get(step_id) if step_id else None
         if result is None:
-            cells[2:2] = ['<td class="col-step"></td>'] + ["<td></td>"] * 5
+            cells[2:2] = html_report.empty_cells()
             return
         cells[2:2] = html_report.cells(result.as_json())
 
