@@ -216,12 +216,13 @@ HEADER_COLUMNS = (
 )
 
 
-def header_cells() -> list[str]:
-    """The rubric columns' headings, in the run's language."""
+def header_cells(*, sortable: bool = True) -> list[str]:
+    """The rubric columns' headings, in the run's language (sortable in pytest-html's
+    table, plain in a page of gtcheck's own, which has no script)."""
     return [
-        f'<th class="{SORTABLE if sortable else ""}gt-cell" data-column-type="{column}">'
-        f"{text(_(heading))}</th>"
-        for column, heading, sortable in HEADER_COLUMNS
+        f'<th scope="col" class="{SORTABLE if sortable and can_sort else ""}gt-cell" '
+        f'data-column-type="{column}">{text(_(heading))}</th>'
+        for column, heading, can_sort in HEADER_COLUMNS
     ]
 
 

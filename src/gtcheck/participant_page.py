@@ -27,10 +27,7 @@ table.gt-steps th,table.gt-steps td{border-bottom:1px solid #ccc;padding:.3em .5
 def page(report: dict[str, Any]) -> str:
     """The whole page for one participant's report dict (docs/reports.md)."""
     title = text(f"gtcheck: {report['participant']}")
-    heads = "".join(
-        cell.replace(' class="sortable"', "").replace("<th", '<th scope="col"', 1)
-        for cell in html_report.header_cells()
-    )
+    heads = "".join(html_report.header_cells(sortable=False))
     rows = []
     for step in report["steps"]:
         rows.append(f"<tr>{''.join(html_report.cells(step))}</tr>")
