@@ -24,13 +24,7 @@ from tests.test_report import Graded, graded, make_sim, update
 GTCHECK = '[class^="gt-"], [class*=" gt-"], [id^="gt-"], [id^="gtcheck-"]'
 
 # Serious or critical violations that stay in pytest-html's own template, by axe rule id.
-TEMPLATE_LEFT = {
-    # pytest-html's Environment table (#environment) renders a nested value (pytest-metadata's
-    # "Packages" and "Plugins") as a <ul> directly inside a <ul>. Only its table's data could
-    # avoid it: gtcheck's pytest_metadata hook replaces that data with plain strings, but
-    # under `gtcheck check` pytest-metadata gathers it before gtcheck's grader is registered.
-    "list",
-}
+TEMPLATE_LEFT: set[str] = set()  # none: the Environment table holds gtcheck's plain facts
 # Fixed from gtcheck's fragments although they are the template's: `lang` on <html> and
 # labels on the result filters (a script), its grey text and result words (CSS).
 FIXED_IN_TEMPLATE = {"html-has-lang", "label", "color-contrast"}

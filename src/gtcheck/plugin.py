@@ -272,6 +272,9 @@ class Grader:
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.live = live_line(session.config)
+        gathered = _metadata(session.config)
+        if gathered is not None:  # gathered before this grader was registered: redo it
+            self.pytest_metadata(gathered, session.config)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
@@ -455,7 +458,7 @@ class Grader:
     def pytest_metadata(self, metadata: dict[str, Any], config: pytest.Config) -> None:
         """The report's Environment table: what the run checked, not the Python it ran on."""
         target = self.settings.target
-        metadata.clear()
+        metadata.clear()  # pytest-metadata may have gathered it before this grader existed
         metadata.update(
             {
                 "gtcheck": __version__,
@@ -593,6 +596,15 @@ def _skip_reason(report: pytest.TestReport) -> str:
 def _failure_text(report: pytest.TestReport) -> str:
     text = report.longreprtext.strip().splitlines()
     return text[-1][:500] if text else _("failed")
+
+
+def _metadata(config: pytest.Config) -> dict[str, Any] | None:
+    """pytest-metadata's dict for this run (pytest-html's Environment table), if loaded."""
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return None
+    return config.stash.get(metadata_key, None)
 
 
 def _attach_html(report: pytest.TestReport, fragment: str) -> None:
