@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import pytest
 
 from gtcheck import i18n, names, workshop
+from gtcheck.causes import Cause
 from gtcheck.config import Settings
 from gtcheck.converge import World
 from gtcheck.diagnose import PLACEHOLDERS, join
@@ -146,6 +147,7 @@ def product(world: World, settings: Settings) -> ProductLookup:
                 "own in its place, then pass that id with --product-id"
             ).format(category=CATEGORY, pk=only[0], placeholder=left),
             [only[0]],
+            Cause.UNREPLACED_PLACEHOLDER,
         )
     if not found:
         return ProductLookup(
@@ -155,9 +157,10 @@ def product(world: World, settings: Settings) -> ProductLookup:
                 "replica region as exercise 2 shows (with its GSI1PK and GSI1SK), or pass "
                 "--product-id"
             ).format(category=CATEGORY),
+            cause=Cause.NOT_FOUND,
         )
     shown = sorted(key[0] for key in (mine or found))
-    return ProductLookup(None, _ambiguous(shown), shown)
+    return ProductLookup(None, _ambiguous(shown), shown, Cause.AMBIGUOUS_PRODUCT)
 
 
 def _placeholder_in(text: str) -> str | None:
