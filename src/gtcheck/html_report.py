@@ -42,6 +42,7 @@ STYLE = """
 .gt-status-passed{color:#2e8b57}.gt-status-failed{color:#c0392b}
 .gt-status-error{color:#8e44ad}.gt-status-skipped{color:#b9770e}
 .gt-hist text{font:10px sans-serif}
+.gt-cause{color:#666;font:11px ui-monospace,monospace}
 </style>
 """
 
@@ -180,8 +181,13 @@ def cells(step: dict[str, Any]) -> list[str]:
         f'<td class="col-status gt-status-{text(step["status"])}">'
         f"{status_text(step['status'])}</td>",
         f'<td class="col-waited">{step["waited_s"]:.1f} s</td>',
-        f'<td class="col-hint">{text(step["hint"] or "")}</td>',
+        f'<td class="col-hint">{text(step["hint"] or "")}{_cause(step.get("cause"))}</td>',
     ]
+
+
+def _cause(cause: str | None) -> str:
+    """A step's cause id, small, under its hint: the same words in every language."""
+    return "" if cause is None else f'<br><small class="gt-cause">{text(cause)}</small>'
 
 
 HEADER_COLUMNS = (
