@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from gtcheck import i18n, names, workshop
+from gtcheck.causes import Cause
 from gtcheck.config import Settings
 from gtcheck.converge import World
 from gtcheck.diagnose import PLACEHOLDERS, join
@@ -173,6 +174,7 @@ def find_product(world: World, entry: Entry) -> ProductLookup:
                 "own in its place, then pass that id with --product-id"
             ).format(category=CATEGORY, pk=only[0], placeholder=left),
             [only[0]],
+            Cause.UNREPLACED_PLACEHOLDER,
         )
     if not found:
         return ProductLookup(
@@ -182,9 +184,10 @@ def find_product(world: World, entry: Entry) -> ProductLookup:
                 "replica region as exercise 2 shows (with its GSI1PK and GSI1SK), or pass "
                 "--product-id"
             ).format(category=CATEGORY),
+            cause=Cause.NOT_FOUND,
         )
     shown = sorted(key[0] for key in (mine or found))
-    return ProductLookup(None, _ambiguous(shown), shown)
+    return ProductLookup(None, _ambiguous(shown), shown, Cause.AMBIGUOUS_PRODUCT)
 
 
 def _placeholder_in(text: str) -> str | None:

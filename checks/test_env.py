@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from gtcheck.causes import Cause, diagnosis
 from gtcheck.converge import World
 from gtcheck.diagnose import join
-from gtcheck.errors import EnvironmentProblem
+from gtcheck.errors import EnvironmentProblem, TableMissing
 from gtcheck.i18n import _
 from gtcheck.verdict import Step
 from gtcheck.workshop import Roles
@@ -25,13 +28,25 @@ def test_table(world: World, step: Step, roles: Roles) -> None:
     """Every region has the table, ACTIVE, keyed by PK and SK strings."""
     problems = []
     for region in world.regions:
-        table = world.describe(region)  # a missing table says where, and what to do
+        # In a replica's region the table is the replica: missing or not ACTIVE, it is the
+        # replica that is.
+        replica = region != roles.primary
+        table = describe(world, step, region, replica=replica)
         step.evidence[region] = {"status": table.get("TableStatus")}
-        if table.get("TableStatus") != "ACTIVE":
-            raise EnvironmentProblem(
+        status = table.get("TableStatus")
+        if replica and status == "CREATING":
+            step.error(
+                creating_hint([region]),
+                cause=diagnosis(Cause.REPLICA_NOT_ACTIVE, replicas={region: status}),
+            )
+        if status != "ACTIVE":
+            step.error(
                 _(
                     "table {table} in {region} is {status}, not ACTIVE: wait for it and check again"
-                ).format(table=world.table, region=region, status=table.get("TableStatus"))
+                ).format(table=world.table, region=region, status=status),
+                cause=diagnosis(
+                    Cause.REPLICA_NOT_ACTIVE if replica else Cause.ENVIRONMENT, region=region
+                ),
             )
         types = {
             a["AttributeName"]: a["AttributeType"] for a in table.get("AttributeDefinitions", [])
@@ -48,8 +63,28 @@ def test_table(world: World, step: Step, roles: Roles) -> None:
         step.fail(
             _("{problems}: recreate the table from the workshop's stack").format(
                 problems="; ".join(problems)
-            )
+            ),
+            cause=Cause.ENVIRONMENT,
         )
+
+
+def creating_hint(regions: list[str]) -> str:
+    """A replica being created is not missing: it needs time, not a fix."""
+    return _(
+        "the replica in {regions} is still being created (CREATING): this takes a few "
+        "minutes; wait until it is ACTIVE, then check again"
+    ).format(regions=join(regions))
+
+
+def describe(world: World, step: Step, region: str, *, replica: bool) -> dict[str, Any]:
+    """The table's description in `region`; a table missing in a replica's region is a
+    missing replica (the error says where, and what to do)."""
+    try:
+        return world.describe(region)
+    except TableMissing:
+        if replica:
+            step.diagnose(diagnosis(Cause.REPLICA_MISSING, region=region))
+        raise
 
 
 @pytest.mark.rubric(
@@ -63,13 +98,13 @@ def test_table(world: World, step: Step, roles: Roles) -> None:
 def test_replicas(world: World, step: Step, roles: Roles) -> None:
     """Each region's description lists the other regions as ACTIVE replicas (2019.11.21)."""
     for region in world.regions:
-        table = world.describe(region)
+        table = describe(world, step, region, replica=region != roles.primary)
         replicas = {r.get("RegionName"): r.get("ReplicaStatus") for r in table.get("Replicas", [])}
         replicas.setdefault(region, "ACTIVE")  # DescribeTable lists the other replicas
         step.evidence[region] = {"replicas": replicas, "version": table.get("GlobalTableVersion")}
         missing = [r for r in world.regions if r not in replicas]
         if missing:
-            raise EnvironmentProblem(
+            step.error(
                 _(
                     "the table in {region} has no replica in {missing}: it is not a global "
                     "table across {regions}; add the replica (the stack creates only {primary})"
@@ -78,15 +113,20 @@ def test_replicas(world: World, step: Step, roles: Roles) -> None:
                     missing=join(missing),
                     regions=join(world.regions),
                     primary=roles.primary,
-                )
+                ),
+                cause=diagnosis(Cause.REPLICA_MISSING, regions=missing),
             )
         inactive = {r: s for r, s in replicas.items() if r in world.regions and s != "ACTIVE"}
         if inactive:
+            cause = diagnosis(Cause.REPLICA_NOT_ACTIVE, replicas=inactive)
+            if set(inactive.values()) == {"CREATING"}:
+                step.error(creating_hint(list(inactive)), cause=cause)
             shown = join(
                 _("{region} is {status}").format(region=r, status=s) for r, s in inactive.items()
             )
-            raise EnvironmentProblem(
-                _("replicas are not ready: {states}; wait until ACTIVE").format(states=shown)
+            step.error(
+                _("replicas are not ready: {states}; wait until ACTIVE").format(states=shown),
+                cause=cause,
             )
 
 
@@ -151,5 +191,6 @@ def test_streams(world: World, step: Step) -> None:
         step.fail(
             _("the stream is off or not NEW_AND_OLD_IMAGES in {regions}").format(
                 regions=join(wrong)
-            )
+            ),
+            cause=diagnosis(Cause.ENVIRONMENT, regions=wrong),
         )

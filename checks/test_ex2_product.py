@@ -43,7 +43,7 @@ def test_product_created(world: World, step: Step, roles: Roles, product: Produc
     """5 points for the product in the replica region, 5 for its attributes."""
     if product.key is None:
         step.evidence["candidates"] = product.candidates
-        step.fail(product.hint or _("the product could not be found"))
+        step.fail(product.hint or _("the product could not be found"), cause=product.cause)
     product_id = product.key[0].removeprefix(PRODUCT_PREFIX)
     expected = expected_product(product_id, roles.replica)
     judge_created(world, step, product.key, roles.replica, _("the product"), expected)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from gtcheck import i18n
+from gtcheck.causes import Cause, diagnosis
 from gtcheck.converge import World
 from gtcheck.diagnose import regions_holding
 from gtcheck.i18n import _
 from gtcheck.items import Exactly, Key, Matcher, OfType, OneOf, plain, problems, show
-from gtcheck.judge import await_replicated, judge_created, source_region
+from gtcheck.judge import await_replicated, judge_created, problem_diagnoses, source_region
 from gtcheck.verdict import Step
 from gtcheck.workshop import Roles, lww_claim
 
@@ -84,7 +85,8 @@ def test_order_updated(world: World, step: Step, roles: Roles, order_key: Key) -
                 "the order has not been updated as step 2 shows: {problems}. Apply the US "
                 "update (150) in the primary and the EU update (200) in the replica, within "
                 "a few seconds of each other"
-            ).format(problems="; ".join(issues))
+            ).format(problems="; ".join(map(str, issues))),
+            cause=problem_diagnoses(issues),
         )
 
 
@@ -127,7 +129,10 @@ def test_lww_coherent(world: World, step: Step, roles: Roles, order_key: Key) ->
                 "the settled order mixes two writes: total_amount {total} with "
                 "last_updated_region {region!r} (150 belongs with {primary}, 200 with "
                 "{replica}). Each update must set both attributes together"
-            ).format(total=total, region=region, primary=roles.primary, replica=roles.replica)
+            ).format(total=total, region=region, primary=roles.primary, replica=roles.replica),
+            cause=diagnosis(Cause.MIXED_WRITE, total_amount=total, last_updated_region=region)
+            if expected is not None
+            else diagnosis(Cause.WRONG_VALUE, attribute="total_amount"),
         )
     step.note(
         _(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gtcheck.causes import Cause, diagnosis
 from gtcheck.converge import World
 from gtcheck.diagnose import join, missing_index_keys, regions_holding
 from gtcheck.i18n import _
@@ -27,11 +28,18 @@ def judge_index(world: World, step: Step, index: str, partition: str, key: Key, 
                 index=index, found=found, partition=partition
             )
         )
+        if not holding:
+            cause = diagnosis(Cause.NOT_FOUND)
+        elif lacking:
+            cause = diagnosis(Cause.MISSING_GSI_KEYS, index=index)
+        else:
+            cause = diagnosis(Cause.WRONG_VALUE, attribute=f"{index}PK")
         step.fail(
             _(
                 "{what} cannot appear in a {index} query for {partition}: {reason}. Add "
                 "{index}PK and {index}SK as the template shows"
-            ).format(what=what, index=index, partition=partition, reason=reason)
+            ).format(what=what, index=index, partition=partition, reason=reason),
+            cause=cause,
         )
     result = world.await_in_index(index, partition, key)
     step.waited_s = result.waited_s
@@ -54,7 +62,8 @@ def judge_index(world: World, step: Step, index: str, partition: str, key: Key, 
                 what=what,
                 regions=join(result.missing_in),
                 seconds=world.elapsed(),
-            )
+            ),
+            cause=diagnosis(Cause.PENDING, index=index, regions=result.missing_in),
         )
 
 

@@ -5,11 +5,17 @@ from __future__ import annotations
 import pytest
 
 from gtcheck import i18n
+from gtcheck.causes import Cause, Diagnosis, diagnosis
 from gtcheck.converge import World
 from gtcheck.diagnose import regions_holding
 from gtcheck.i18n import _, ngettext
 from gtcheck.items import Exactly, Key, OfType, OneOf, problems
-from gtcheck.judge import copy_evidence, replication_hint
+from gtcheck.judge import (
+    copy_evidence,
+    problem_diagnoses,
+    replication_diagnoses,
+    replication_hint,
+)
 from gtcheck.verdict import Step
 from gtcheck.workshop import (
     TIMING_PREFIX,
@@ -44,7 +50,8 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
     found = [key for key in found if regions_holding(world.copies(key))]
     if not found:
         step.fail(
-            _("no TEST#timing-* / REPLICATION item in any region: create one as exercise 5 shows")
+            _("no TEST#timing-* / REPLICATION item in any region: create one as exercise 5 shows"),
+            cause=Cause.NOT_FOUND,
         )
     carrying_name = named(found, participant)
     alone = len(carrying_name) == len(found) or sole_owner(world.scan_all(), participant)
@@ -65,7 +72,8 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
                 prefix=TIMING_PREFIX,
                 timestamp=page_placeholders(i18n.language()).timestamp,
                 name=participant,
-            )
+            ),
+            cause=diagnosis(Cause.NOT_FOUND, unnamed=len(found)),
         )
     step.found = True
     expected = {
@@ -74,18 +82,21 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
         "test_purpose": Exactly("S", "timing_analysis"),
     }
     reasons = []
+    causes: list[Diagnosis] = []
     world.watch(*mine)
     for key in mine:
         copies = world.copies(key)
         holders = regions_holding(copies)
         if not holders:
             reasons.append(_("{key} was deleted").format(key=key[0]))
+            causes.append(diagnosis(Cause.NOT_FOUND, key=key[0]))
             continue
         first = copies[holders[0]]
         assert first is not None
         issues = problems(first, expected)
         if issues:
-            reasons.append(f"{key[0]}: " + "; ".join(issues))
+            reasons.append(f"{key[0]}: " + "; ".join(map(str, issues)))
+            causes.extend(problem_diagnoses(issues))
             continue
         source_attr = first["source_region"]["S"]
         source = source_attr if copies.get(source_attr) is not None else holders[0]
@@ -96,8 +107,10 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
             step.evidence["key"] = key[0]
             return
         reasons.append(replication_hint(_("the timing item"), key, source, result, world))
+        causes.extend(replication_diagnoses(result))
     step.fail(
         _("no timing item of yours is complete and replicated: {reasons}").format(
             reasons="; ".join(reasons[:3])
-        )
+        ),
+        cause=causes,
     )

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gtcheck.causes import Cause, diagnosis
 from gtcheck.converge import World
 from gtcheck.diagnose import join
 from gtcheck.i18n import _
@@ -76,7 +77,8 @@ def test_replication_latency(world: World, step: Step) -> None:
             _(
                 "no ReplicationLatency datapoints for {regions} in the last 3 hours: nothing "
                 "has replicated there yet, or CloudWatch is not readable"
-            ).format(regions=join(silent))
+            ).format(regions=join(silent)),
+            cause=diagnosis(Cause.ENVIRONMENT, regions=silent),
         )
     if notes:
         step.note("; ".join(notes))

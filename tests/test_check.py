@@ -69,10 +69,13 @@ def test_nothing_done_scores_zero_without_waiting(sim: Simulator, tmp_path: Path
     assert sim.clock.now() - before < 1.0  # injected time: nothing was waited for
     assert time.monotonic() - started < 15
     created = step(report, "ex1.user_created")
-    assert created["status"] == "failed"
+    assert (created["status"], created["cause"]) == ("failed", "not-found")
     assert "USER#global-user-ana / PROFILE is not in us-east-1" in created["hint"]
-    assert step(report, "ex1.user_replicated")["status"] == "skipped"
-    assert "needs ex1.user_created" in step(report, "ex1.user_replicated")["hint"]
+    replicated = step(report, "ex1.user_replicated")
+    assert (replicated["status"], replicated["cause"]) == ("skipped", "prerequisite")
+    assert "needs ex1.user_created" in replicated["hint"]
+    assert step(report, "ex2.product_created")["cause"] == "not-found"
+    assert step(report, "ex5.timing_item")["cause"] == "not-found"
 
 
 def test_paused_replication_fails_pending_steps_within_one_timeout(
@@ -91,6 +94,9 @@ def test_paused_replication_fails_pending_steps_within_one_timeout(
     for step_id in REPLICATION_STEPS:
         assert states[step_id] == "failed", step_id
         assert "still pending" in step(report, step_id)["hint"], step_id
+        # The order's two updates made a copy in each region: they differ, none is missing.
+        cause = "attributes-differ" if step_id == "ex3.order_converged" else "pending"
+        assert step(report, step_id)["cause"] == cause, step_id
     for step_id in (
         "ex1.user_created",
         "ex2.product_created",
@@ -99,6 +105,7 @@ def test_paused_replication_fails_pending_steps_within_one_timeout(
     ):
         assert states[step_id] == "passed", step_id
     assert states["ex3.lww_coherent"] == "skipped"
+    assert step(report, "ex3.lww_coherent")["cause"] == "prerequisite"
 
 
 def test_throttled_reads_give_the_same_verdicts(tmp_path: Path) -> None:
@@ -128,6 +135,7 @@ def test_unreachable_endpoint_is_an_environment_error(tmp_path: Path, capsys) ->
     code, grader = check.run(args, quiet=True)
     assert code == 3
     assert set(verdicts(grader.report()).values()) == {"error"}
+    assert {s["cause"] for s in grader.report()["steps"]} == {"environment"}
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert err[0].startswith("gtcheck check: error: cannot reach the endpoint")
@@ -147,6 +155,7 @@ def test_access_denied_is_an_environment_error(sim: Simulator, tmp_path: Path) -
     assert code == 3
     assert set(verdicts(report).values()) == {"error"}
     assert "access denied" in step(report, "env.table")["hint"]
+    assert {s["cause"] for s in report["steps"]} == {"environment"}
 
 
 def test_missing_credentials_is_an_environment_error(
@@ -169,6 +178,7 @@ def test_missing_table_is_an_environment_error(tmp_path: Path) -> None:
     assert code == 3
     assert "does not exist in us-east-1" in step(report, "env.table")["hint"]
     assert set(verdicts(report).values()) == {"error"}
+    assert {s["cause"] for s in report["steps"]} == {"environment"}  # no replica to miss
 
 
 def test_missing_replica_says_so_plainly(tmp_path: Path) -> None:
@@ -179,6 +189,8 @@ def test_missing_replica_says_so_plainly(tmp_path: Path) -> None:
     hint = step(report, "env.table")["hint"]
     assert "does not exist in eu-west-1" in hint
     assert "add the eu-west-1 replica" in hint
+    assert step(report, "env.table")["cause"] == "replica-missing"
+    assert step(report, "env.replicas")["cause"] == "environment"  # not judged: env.table
 
 
 def test_number_stored_as_string_costs_the_attribute_points(sim: Simulator, tmp_path: Path) -> None:
@@ -191,6 +203,7 @@ def test_number_stored_as_string_costs_the_attribute_points(sim: Simulator, tmp_
     _, report = grade(sim, "ana", tmp_path)
     created = step(report, "ex2.product_created")
     assert (created["status"], created["points"]) == ("failed", 5)
+    assert created["cause"] == "number-as-string"
     assert 'price is S "299"' in created["hint"]
     assert "remove the quotes" in created["hint"]
     assert step(report, "ex2.product_replicated")["status"] == "passed"
@@ -206,6 +219,7 @@ def test_user_written_in_the_wrong_region_is_told_by_the_streams(
     _, report = grade(sim, "ana", tmp_path)
     created = step(report, "ex1.user_created")
     assert (created["status"], created["points"]) == ("failed", 5)
+    assert created["cause"] == "wrong-region"
     assert "written in eu-west-1" in created["hint"]
     assert step(report, "ex1.user_replicated")["status"] == "passed"
 
@@ -220,6 +234,7 @@ def test_near_miss_key_is_named(sim: Simulator, tmp_path: Path) -> None:
     hint = step(report, "ex1.user_created")["hint"]
     assert "near miss: USER#global-usr-ana / PROFILE in" in hint
     assert "typo" in hint
+    assert step(report, "ex1.user_created")["cause"] == "near-miss-key"
 
 
 def test_missing_gsi_keys_explain_the_empty_query(sim: Simulator, tmp_path: Path) -> None:
@@ -231,8 +246,9 @@ def test_missing_gsi_keys_explain_the_empty_query(sim: Simulator, tmp_path: Path
     sim.advance(2)
     _, report = grade(sim, "ana", tmp_path)
     assert step(report, "ex3.order_created")["status"] == "failed"
+    assert step(report, "ex3.order_created")["cause"] == "missing-gsi-keys"
     gsi = step(report, "ex4.gsi2_status")
-    assert gsi["status"] == "failed"
+    assert (gsi["status"], gsi["cause"]) == ("failed", "missing-gsi-keys")
     assert "has no GSI2PK and GSI2SK" in gsi["hint"]
 
 
@@ -244,7 +260,7 @@ def test_mixed_conflict_write_is_not_coherent(sim: Simulator, tmp_path: Path) ->
     sim.advance(2)
     _, report = grade(sim, "ana", tmp_path)
     coherent = step(report, "ex3.lww_coherent")
-    assert coherent["status"] == "failed"
+    assert (coherent["status"], coherent["cause"]) == ("failed", "mixed-write")
     assert "mixes two writes" in coherent["hint"]
     assert step(report, "ex3.order_converged")["status"] == "passed"
 
@@ -260,6 +276,7 @@ def test_ambiguous_product_names_candidates(sim: Simulator, tmp_path: Path) -> N
     sim.advance(2)
     _, report = grade(sim, "ana", tmp_path)
     hint = step(report, "ex2.product_created")["hint"]
+    assert step(report, "ex2.product_created")["cause"] == "ambiguous-product"
     assert "PRODUCT#eu-product-ana-1" in hint
     assert "--product-id" in hint
     _, chosen = grade(sim, "ana", tmp_path, product_id="ana-2")
@@ -290,6 +307,7 @@ def test_timing_item_of_nobody_in_particular(sim: Simulator, tmp_path: Path) -> 
     _, report = grade(sim, "ana", tmp_path)
     hint = step(report, "ex5.timing_item")["hint"]
     assert "belong to nobody in particular" in hint
+    assert step(report, "ex5.timing_item")["cause"] == "not-found"
 
 
 def test_sole_ownership_belongs_to_the_profiles_owner_only(sim: Simulator, tmp_path: Path) -> None:
@@ -326,6 +344,7 @@ def test_hostile_item_contents_are_graded_not_crashed_on(sim: Simulator, tmp_pat
     assert (created["status"], created["points"]) == ("failed", 5)
     assert "name is N '42'" in created["hint"]
     assert "email is BOOL True" in created["hint"]
+    assert created["cause"] == "wrong-value"
     assert report["participant"] == name
     written = sorted(path.name for path in tmp_path.iterdir())
     assert [Path(name).suffix for name in written] == [".html", ".json"]

@@ -44,6 +44,11 @@ def test_missing_replica_still_grades_the_primary_steps(tmp_path: Path) -> None:
         assert states[step_id] == "error", step_id
     assert "add the eu-west-1 replica" in step(report, "env.table")["hint"]
     assert "add the eu-west-1 replica" in step(report, "ex2.product_created")["hint"]
+    assert step(report, "env.table")["cause"] == "replica-missing"
+    for step_id in ("ex1.user_replicated", "ex2.product_created", "ex3.order_converged"):
+        assert step(report, step_id)["cause"] == "environment", step_id
+    for step_id in PRIMARY_STEPS:
+        assert step(report, step_id)["cause"] is None, step_id
 
 
 def test_missing_primary_table_stops_every_step(tmp_path: Path) -> None:
@@ -65,6 +70,7 @@ def test_every_read_throttled_ends_near_the_timeout(tmp_path: Path) -> None:
     assert waited <= 10 + 5, waited
     scored = {s["id"]: s["status"] for s in report["steps"] if s["max_points"]}
     assert set(scored.values()) == {"error"}  # DescribeTable is not throttled: env steps pass
+    assert {s["cause"] for s in report["steps"] if s["max_points"]} == {"environment"}
 
 
 def test_environment_errors_are_pytest_errors_in_junit(tmp_path: Path) -> None:

@@ -338,10 +338,14 @@ def test_failed_steps_carry_their_evidence(with_failures: Graded) -> None:
             evidence = row.evidence()
             assert evidence.find_all("b")[0].text() == step["title"]
             assert step["hint"] in [p.text() for p in evidence.find_all("p")], step_id
-            assert row.cells["col-hint"].text() == step["hint"], step_id
+            hint = row.cells["col-hint"]
+            (cause,) = hint.find_all("small", cls="gt-cause")
+            assert cause.text() == step["cause"], step_id
+            assert hint.text() == step["hint"] + step["cause"], step_id
         else:
             assert row.result == "Passed", step_id
             assert not row.extras, step_id
+            assert not row.cells["col-hint"].find_all("small", cls="gt-cause"), step_id
 
 
 def test_evidence_marks_the_attributes_that_differ(with_failures: Graded) -> None:

@@ -1,5 +1,6 @@
 """The participant bot and the checker together: solve as N (with or without a mistake),
-then grade N. Each mistake must fail exactly its own steps, with a hint naming the cause."""
+then grade N. Each mistake must fail exactly its own steps, with a hint naming the cause
+and its cause id in the report."""
 
 from __future__ import annotations
 
@@ -15,19 +16,27 @@ from gtcheck.sim.clock import TickingClock
 from gtcheck.templates import Placeholders
 from tests.grading import grade, verdicts
 
-EXPECTED_FAILURES: dict[str, dict[str, tuple[str, str]]] = {
-    "wrong-region": {"ex1.user_created": ("failed", "written in eu-west-1")},
+EXPECTED_FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
+    "wrong-region": {"ex1.user_created": ("failed", "written in eu-west-1", "wrong-region")},
     "key-typo": {
-        "ex1.user_created": ("failed", "near miss: USER#global-usr-bea / PROFILE"),
-        "ex1.user_replicated": ("skipped", "needs ex1.user_created"),
+        "ex1.user_created": (
+            "failed",
+            "near miss: USER#global-usr-bea / PROFILE",
+            "near-miss-key",
+        ),
+        "ex1.user_replicated": ("skipped", "needs ex1.user_created", "prerequisite"),
     },
-    "price-as-string": {"ex2.product_created": ("failed", "remove the quotes")},
+    "price-as-string": {
+        "ex2.product_created": ("failed", "remove the quotes", "number-as-string")
+    },
     "missing-gsi-keys": {
-        "ex3.order_created": ("failed", "GSI2PK is missing"),
-        "ex4.gsi2_status": ("failed", "has no GSI2PK and GSI2SK"),
+        "ex3.order_created": ("failed", "GSI2PK is missing", "missing-gsi-keys"),
+        "ex4.gsi2_status": ("failed", "has no GSI2PK and GSI2SK", "missing-gsi-keys"),
     },
-    "unreplaced-placeholder": {"ex1.user_created": ("failed", "[your-name]")},
-    "mixed-conflict": {"ex3.lww_coherent": ("failed", "mixes two writes")},
+    "unreplaced-placeholder": {
+        "ex1.user_created": ("failed", "[your-name]", "unreplaced-placeholder")
+    },
+    "mixed-conflict": {"ex3.lww_coherent": ("failed", "mixes two writes", "mixed-write")},
 }
 
 
@@ -65,14 +74,17 @@ def test_every_mistake_has_an_expectation() -> None:
 
 @pytest.mark.parametrize("mistake", sorted(EXPECTED_FAILURES))
 def test_each_mistake_fails_exactly_its_steps(mistake: str, tmp_path: Path) -> None:
-    """Exactly the expected steps fail, with a hint naming the cause; the rest pass."""
+    """Exactly the expected steps fail, with a hint naming the cause and its cause id; the
+    rest pass, with no cause."""
     code, report = grade(solved(frozenset({mistake})), "bea", tmp_path)
     assert code == 1
     expected = EXPECTED_FAILURES[mistake]
     for step in report["steps"]:
         if step["id"] in expected:
-            status, words = expected[step["id"]]
+            status, words, cause = expected[step["id"]]
             assert step["status"] == status, step
             assert words in step["hint"], step["hint"]
+            assert step["cause"] == cause, step
         else:
             assert step["status"] == "passed", step
+            assert step["cause"] is None, step

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gtcheck import names
+from gtcheck.causes import Cause, Diagnosis, diagnosis
 from gtcheck.i18n import N_, _, ngettext
 from gtcheck.items import Attributes, Key, key_of, show
 from gtcheck.workshop import every_marker
@@ -67,11 +68,11 @@ class NearMiss:
     reasons: tuple[tuple[str, Reason], ...]  # ("PK", reason), ("SK", reason)
 
     @property
-    def cause(self) -> str:
-        """RUBRIC.md's cause id for a step that fails on this near miss."""
+    def cause(self) -> Cause:
+        """The cause id of a step that fails on this near miss."""
         if any(reason.kind == PLACEHOLDER for _name, reason in self.reasons):
-            return "unreplaced-placeholder"
-        return "near-miss-key"
+            return Cause.UNREPLACED_PLACEHOLDER
+        return Cause.NEAR_MISS_KEY
 
     def describe(self) -> str:
         reason = "; ".join(f"{name}: {why.describe()}" for name, why in self.reasons)
@@ -164,11 +165,18 @@ def _loose_key(item: Attributes) -> Key | None:
     return key_of(item)
 
 
-def not_found_hint(
-    what: str, wanted: Key, region: str, scans: dict[str, list[Attributes]] | None
-) -> str:
+def not_found_diagnosis(misses: list[NearMiss]) -> Diagnosis:
+    """Why an item is absent: the first near miss names the cause, else not found at all."""
+    if not misses:
+        return diagnosis(Cause.NOT_FOUND)
+    miss = misses[0]
+    return diagnosis(
+        miss.cause, near_miss={"PK": miss.key[0], "SK": miss.key[1]}, region=miss.region
+    )
+
+
+def not_found_hint(what: str, wanted: Key, region: str, misses: list[NearMiss]) -> str:
     """`what` is absent: say which key was looked for, where, and any near miss."""
-    misses = near_misses(wanted, scans or {})
     if misses:
         hint = _(
             "{what} {pk} / {sk} is not in {region}. Found a near miss: {misses}. Keys must "

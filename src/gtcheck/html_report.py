@@ -197,13 +197,18 @@ def cells(step: dict[str, Any]) -> list[str]:
         f'<td class="col-points gt-cell">{step["points"]} / {step["max_points"]}</td>',
         status_cell(step["status"], "col-status "),
         f'<td class="col-waited gt-cell">{step["waited_s"]:.1f} s</td>',
-        f'<td class="col-hint gt-cell">{text(step["hint"] or "")}</td>',
+        f'<td class="col-hint gt-cell">{text(step["hint"] or "")}{_cause(step.get("cause"))}</td>',
     ]
 
 
 def empty_cells() -> list[str]:
     """The rubric columns of a row that is not a rubric step."""
     return [f'<td class="col-{column} gt-cell"></td>' for column, _h, _s in HEADER_COLUMNS]
+
+
+def _cause(cause: str | None) -> str:
+    """A step's cause id, small, under its hint: the same words in every language."""
+    return "" if cause is None else f'<br><small class="gt-cause">{text(cause)}</small>'
 
 
 HEADER_COLUMNS = (

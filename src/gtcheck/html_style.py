@@ -61,6 +61,7 @@ STYLE = f"""
 [class*="gt-status-"]{{white-space:nowrap}}
 .gt-latency-note{{color:{MUTED}}}
 .gt-hist text{{font:10px sans-serif;fill:{TEXT}}}
+.gt-cause{{color:{TEXT};font:11px ui-monospace,monospace}}
 </style>
 """
 # pytest-html's own page is grey on white; these rules (CSS from a hook's fragment, the

@@ -8,10 +8,12 @@ here assumes a value has the type it should.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from gtcheck.causes import Cause
 from gtcheck.i18n import N_, _
 
 Attributes = dict[str, Any]
@@ -27,6 +29,7 @@ ISO_8601 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
 )
 SHOWN_CHARS = 120
+INDEX_KEY = re.compile(r"^GSI\d+(PK|SK)$")  # an attribute a GSI is keyed by
 
 
 def type_name(kind: str) -> str:
@@ -128,10 +131,22 @@ def identical(left: Attributes | None, right: Attributes | None) -> bool:
 # ----- matchers: what a check expects of one attribute ----------------------------------
 
 
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with one attribute: its cause as data, and the words for the hint."""
+
+    cause: Cause
+    text: str  # `is missing (expected S "x")`, in the participant's language
+    attribute: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.attribute} {self.text}"
+
+
 class Matcher:
     """Judges one attribute value; `problem` says what is wrong, or None."""
 
-    def problem(self, value: Any) -> str | None:
+    def problem(self, value: Any) -> Problem | None:
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -145,14 +160,17 @@ class Exactly(Matcher):
     kind: str
     value: Any
 
-    def problem(self, value: Any) -> str | None:
+    def problem(self, value: Any) -> Problem | None:
         if value is None:
-            return _("is missing (expected {expected})").format(expected=self.describe())
+            return _missing(_("is missing (expected {expected})").format(expected=self.describe()))
         if type_of(value) != self.kind:
             return _wrong_type(value, self.kind)
         if not same_value(value, {self.kind: self.value}):
-            return _("is {value}, expected {expected}").format(
-                value=show(value), expected=self.describe()
+            return _wrong_value(
+                value,
+                _("is {value}, expected {expected}").format(
+                    value=show(value), expected=self.describe()
+                ),
             )
         return None
 
@@ -166,13 +184,15 @@ class OfType(Matcher):
 
     kind: str
 
-    def problem(self, value: Any) -> str | None:
+    def problem(self, value: Any) -> Problem | None:
         if value is None:
-            return _("is missing (expected {expected})").format(expected=type_name(self.kind))
+            return _missing(
+                _("is missing (expected {expected})").format(expected=type_name(self.kind))
+            )
         if type_of(value) != self.kind:
             return _wrong_type(value, self.kind)
         if self.kind == "S" and not str(plain(value)).strip():
-            return _("is an empty string")
+            return Problem(Cause.WRONG_VALUE, _("is an empty string"))
         return None
 
     def describe(self) -> str:
@@ -183,13 +203,16 @@ class OfType(Matcher):
 class Timestamp(Matcher):
     """An ISO-8601 date and time, as a string."""
 
-    def problem(self, value: Any) -> str | None:
+    def problem(self, value: Any) -> Problem | None:
         problem = OfType("S").problem(value)
         if problem:
             return problem
         if not ISO_8601.match(str(plain(value)).strip()):
-            return _("is {value}, expected an ISO-8601 time like 2025-08-11T15:30:00Z").format(
-                value=show(value)
+            return _wrong_value(
+                value,
+                _("is {value}, expected an ISO-8601 time like 2025-08-11T15:30:00Z").format(
+                    value=show(value)
+                ),
             )
         return None
 
@@ -204,14 +227,19 @@ class OneOf(Matcher):
     kind: str
     values: tuple[Any, ...]
 
-    def problem(self, value: Any) -> str | None:
+    def problem(self, value: Any) -> Problem | None:
         if value is None:
-            return _("is missing (expected one of {expected})").format(expected=self.describe())
+            return _missing(
+                _("is missing (expected one of {expected})").format(expected=self.describe())
+            )
         if type_of(value) != self.kind:
             return _wrong_type(value, self.kind)
         if not any(same_value(value, {self.kind: v}) for v in self.values):
-            return _("is {value}, expected one of {expected}").format(
-                value=show(value), expected=self.describe()
+            return _wrong_value(
+                value,
+                _("is {value}, expected one of {expected}").format(
+                    value=show(value), expected=self.describe()
+                ),
             )
         return None
 
@@ -219,24 +247,52 @@ class OneOf(Matcher):
         return ", ".join(show({self.kind: v}) for v in self.values)
 
 
-def _wrong_type(value: Any, kind: str) -> str:
+def _missing(text: str) -> Problem:
+    return Problem(Cause.MISSING_ATTRIBUTE, text)
+
+
+def _wrong_value(value: Any, text: str) -> Problem:
+    """A value that is not the expected one; a page's placeholder left in it says why."""
+    cause = Cause.UNREPLACED_PLACEHOLDER if holds_placeholder(value) else Cause.WRONG_VALUE
+    return Problem(cause, text)
+
+
+def holds_placeholder(value: Any) -> bool:
+    """Is `value` a string holding a marker of any language's page, like `[your-name]`?"""
+    from gtcheck.workshop import every_marker  # workshop imports this module
+
+    text = plain(value)
+    return (
+        type_of(value) == "S"
+        and isinstance(text, str)
+        and any(marker in unicodedata.normalize("NFC", text) for marker in every_marker())
+    )
+
+
+def _wrong_type(value: Any, kind: str) -> Problem:
     """A value of the wrong type; a quoted number gets its own explanation."""
     found = type_name(type_of(value)) if type_of(value) in TYPE_NAMES else _("an unknown type")
     if kind == "N" and type_of(value) == "S":
+        cause = Cause.NUMBER_AS_STRING
         message = _(
             "is {value}, {found}, expected {expected} (a number typed in quotes is stored "
             "as a string: remove the quotes)"
         )
     else:
+        cause = Cause.WRONG_VALUE
         message = _("is {value}, {found}, expected {expected}")
-    return message.format(value=show(value), found=found, expected=type_name(kind))
+    return Problem(cause, message.format(value=show(value), found=found, expected=type_name(kind)))
 
 
-def problems(item: Attributes, expected: dict[str, Matcher]) -> list[str]:
-    """Every attribute that does not meet its matcher, as `name problem` lines."""
+def problems(item: Attributes, expected: dict[str, Matcher]) -> list[Problem]:
+    """Every attribute that does not meet its matcher; a missing index key is named as
+    such, since it keeps the item out of its GSI."""
     found = []
     for name, matcher in expected.items():
         problem = matcher.problem(item.get(name))
-        if problem:
-            found.append(f"{name} {problem}")
+        if problem is None:
+            continue
+        if problem.cause is Cause.MISSING_ATTRIBUTE and INDEX_KEY.match(name):
+            problem = replace(problem, cause=Cause.MISSING_GSI_KEYS)
+        found.append(replace(problem, attribute=name))
     return found

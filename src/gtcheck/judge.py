@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from gtcheck.causes import Cause, Diagnosis, diagnosis
 from gtcheck.converge import Convergence, World
-from gtcheck.diagnose import join, not_found_hint, regions_holding
+from gtcheck.diagnose import (
+    join,
+    near_misses,
+    not_found_diagnosis,
+    not_found_hint,
+    regions_holding,
+)
 from gtcheck.i18n import _
-from gtcheck.items import Attributes, Key, Matcher, problems, show
+from gtcheck.items import Attributes, Key, Matcher, Problem, problems, show
 from gtcheck.verdict import Step
 
 
@@ -32,17 +39,23 @@ def judge_created(
     copies = world.copies(key)
     holders = regions_holding(copies)
     if not holders:
-        step.fail(not_found_hint(sentence_case(what), key, region, world.scan_all()))
+        misses = near_misses(key, world.scan_all())
+        step.fail(
+            not_found_hint(sentence_case(what), key, region, misses),
+            cause=not_found_diagnosis(misses),
+        )
     step.found = True
     copy = copies[region] if copies[region] is not None else copies[holders[0]]
     assert copy is not None
     issues = problems(copy, expected)
+    causes = problem_diagnoses(issues)
     hints = []
     region_ok = True
     if region_points is None:
         pass  # the rubric grades this item's contents only, not where it was written
     elif copies[region] is None:
         region_ok = False
+        causes.insert(0, diagnosis(Cause.WRONG_REGION, expected=region, found_in=holders))
         hints.append(
             _(
                 "{what} is in {regions} but not in {region}: this exercise writes it in "
@@ -55,6 +68,7 @@ def judge_created(
             step.evidence["first_written_in"] = origin
         if origin is not None and origin != region:
             region_ok = False
+            causes.insert(0, diagnosis(Cause.WRONG_REGION, expected=region, written_in=origin))
             hints.append(
                 _(
                     "{what} was written in {origin} and replicated to {region}: this exercise "
@@ -62,7 +76,9 @@ def judge_created(
                 ).format(what=what, origin=origin, region=region)
             )
     if issues:
-        hints.append(_("{what}: {problems}").format(what=what, problems="; ".join(issues)))
+        hints.append(
+            _("{what}: {problems}").format(what=what, problems="; ".join(map(str, issues)))
+        )
     maximum = step.spec.points
     if region_points is None:
         points = 0 if (issues or not region_ok) else maximum
@@ -74,12 +90,17 @@ def judge_created(
             "expected": {name: matcher.describe() for name, matcher in expected.items()},
             "found_in": holders,
             "copies": shown_copies(copies),
-            "problems": issues,
+            "problems": [str(issue) for issue in issues],
         }
     )
     if points < maximum:
-        step.fail(". ".join(hints), points=points)
+        step.fail(". ".join(hints), cause=causes, points=points)
     return copy
+
+
+def problem_diagnoses(issues: list[Problem]) -> list[Diagnosis]:
+    """Each attribute problem as its cause, naming the attribute."""
+    return [diagnosis(issue.cause, attribute=issue.attribute) for issue in issues]
 
 
 def sentence_case(text: str) -> str:
@@ -100,7 +121,10 @@ def await_replicated(world: World, step: Step, key: Key, preferred: str, what: s
     step.waited_s = result.waited_s
     step.evidence = copy_evidence(result, source)
     if not result.converged:
-        step.fail(replication_hint(what, key, source, result, world))
+        step.fail(
+            replication_hint(what, key, source, result, world),
+            cause=replication_diagnoses(result),
+        )
     reference = result.copies[source]
     assert reference is not None
     return reference
@@ -135,6 +159,20 @@ def shown_copies(copies: dict[str, Attributes | None]) -> dict[str, dict[str, st
         else {name: show(value) for name, value in sorted(copy.items())}
         for region, copy in copies.items()
     }
+
+
+def replication_diagnoses(result: Convergence) -> list[Diagnosis]:
+    """Why copies do not match, as data: pending where a region has no copy yet, differing
+    attributes where it has one."""
+    found = []
+    missing = [r for r in result.pending if result.copies[r] is None]
+    if missing:
+        found.append(diagnosis(Cause.PENDING, regions=missing))
+    for region in result.pending:
+        if region in result.differences:
+            attributes = [d.name for d in result.differences[region]]
+            found.append(diagnosis(Cause.ATTRIBUTES_DIFFER, region=region, attributes=attributes))
+    return found or [diagnosis(Cause.PENDING, regions=list(result.pending))]
 
 
 def replication_hint(what: str, key: Key, source: str, result: Convergence, world: World) -> str:

@@ -28,6 +28,7 @@ from gtcheck import (
     workshop,
 )
 from gtcheck.accounts import Account
+from gtcheck.causes import ENVIRONMENT_CAUSES, Cause, Diagnosis, diagnosis
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
 from gtcheck.errors import (
@@ -322,25 +323,32 @@ class Grader:
             (EnvironmentProblem, aws.ReadOnlyViolation)
         )
         error_regions: tuple[str, ...] = ()
+        cause: Diagnosis | None = None
         if report.passed:
             status, points = Status.PASSED, spec.points
         elif report.skipped:
             status, points = Status.SKIPPED, 0
             step.hint = step.hint or _skip_reason(report)
+            cause = step.diagnosis or diagnosis(Cause.PREREQUISITE)
         elif environment:
             status, points = Status.ERROR, 0
             step.hint = str(call.excinfo.value) if call.excinfo else step.hint
             error_regions = getattr(call.excinfo.value, "regions", ()) if call.excinfo else ()
             self.environment_problem = self.environment_problem or step.hint
+            cause = _environment_cause(step)
         elif report.when == "setup":
             status, points = Status.ERROR, 0
             step.hint = step.hint or _("the check could not start: {error}").format(
                 error=report.longreprtext[-300:]
             )
+            cause = _environment_cause(step)
         else:
             status, points = Status.FAILED, min(step.points, spec.points)
             if step.hint is None:
                 step.hint = _failure_text(report)
+            # Every check names its cause; a bare assert that fails is the check's own
+            # trouble, not a mistake of the participant's.
+            cause = step.diagnosis or diagnosis(Cause.ENVIRONMENT)
         return StepResult(
             spec,
             status,
@@ -350,6 +358,7 @@ class Grader:
             step.evidence,
             step.found or report.passed,
             error_regions,
+            None if cause is None else cause.cause,
         )
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
@@ -521,6 +530,7 @@ class Grader:
                 confined = result.error_regions
                 if spec.primary_only and confined and sheet.target.primary not in confined:
                     continue  # the problem is in regions this step does not read
+                _prerequisite(item, spec, diagnosis(Cause.ENVIRONMENT, requires=required))
                 raise EnvironmentProblem(
                     _("not judged: {step} could not be checked: {reason}").format(
                         step=required, reason=result.hint
@@ -528,11 +538,28 @@ class Grader:
                     regions=confined,
                 )
             if result.status is not Status.PASSED and not result.found:
+                _prerequisite(item, spec, diagnosis(Cause.PREREQUISITE, requires=required))
                 pytest.skip(
                     _("skipped: needs {step} ({title})").format(
                         step=required, title=_(result.spec.title)
                     )
                 )
+
+
+def _prerequisite(item: pytest.Item, spec: StepSpec, cause: Diagnosis) -> None:
+    """Why a step will not run, kept where its verdict is made."""
+    step = Step(spec)
+    step.diagnose(cause)
+    item.stash[STEP_KEY] = step
+
+
+def _environment_cause(step: Step) -> Diagnosis:
+    """An error's cause: the check's own when it named an environment cause (a missing
+    replica), else `environment`."""
+    found = step.diagnosis
+    if found is not None and found.cause in ENVIRONMENT_CAUSES:
+        return found
+    return diagnosis(Cause.ENVIRONMENT)
 
 
 # ----- fixtures -------------------------------------------------------------------------

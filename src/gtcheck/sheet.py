@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gtcheck.causes import Cause
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK
 from gtcheck.i18n import _
 from gtcheck.report import SCHEMA
@@ -46,7 +47,7 @@ class Sheet:
         steps = []
         for spec in self.specs:
             result = self.results.get(spec.id) or StepResult(
-                spec, Status.SKIPPED, 0, _("not run"), 0.0, {}, False
+                spec, Status.SKIPPED, 0, _("not run"), 0.0, {}, False, cause=Cause.ENVIRONMENT
             )
             steps.append(result.as_json())
         return {

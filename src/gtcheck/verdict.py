@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import pytest
 
+from gtcheck.causes import Cause, Diagnosis, most_important
+from gtcheck.errors import EnvironmentProblem
 from gtcheck.i18n import _
 from gtcheck.rubric import Status, StepSpec
 
 
 @dataclass
 class Step:
-    """What a check tells the grader: partial points, a hint, evidence, and time waited."""
+    """What a check tells the grader: partial points, a hint, its cause, evidence, and
+    time waited."""
 
     spec: StepSpec
     points: int = 0
@@ -24,13 +28,42 @@ class Step:
     found: bool = False
     waited_s: float = 0.0
     evidence: dict[str, Any] = field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
 
-    def fail(self, hint: str, *, points: int | None = None) -> NoReturn:
-        """End the step as failed, keeping `points` of partial credit."""
+    def fail(
+        self,
+        hint: str,
+        *,
+        cause: Cause | Diagnosis | Sequence[Diagnosis],
+        points: int | None = None,
+    ) -> NoReturn:
+        """End the step as failed, with why as data, keeping `points` of partial credit."""
+        self.diagnose(cause)
         if points is not None:
             self.points = points
         self.hint = hint
         pytest.fail(hint, pytrace=False)
+
+    def error(
+        self, hint: str, *, cause: Cause | Diagnosis, regions: tuple[str, ...] = ()
+    ) -> NoReturn:
+        """End the step as an environment error (not the participant's doing), with why."""
+        self.diagnose(cause)
+        raise EnvironmentProblem(hint, regions=regions)
+
+    def diagnose(self, cause: Cause | Diagnosis | Sequence[Diagnosis]) -> Diagnosis:
+        """Record why the step does not pass; of several, the most important names it and
+        all stay in the evidence."""
+        if isinstance(cause, Cause):
+            found: Sequence[Diagnosis] = [Diagnosis(cause)]
+        elif isinstance(cause, Diagnosis):
+            found = [cause]
+        else:
+            found = cause
+        self.diagnosis = most_important(found)
+        if len(found) > 1:
+            self.evidence["causes"] = [each.as_json() for each in found]
+        return self.diagnosis
 
     def note(self, hint: str) -> None:
         """A hint that stays with a step that passes (e.g. who won the conflict)."""
@@ -48,6 +81,7 @@ class StepResult:
     found: bool
     # Where an environment error is confined (empty: everywhere or not an error).
     error_regions: tuple[str, ...] = ()
+    cause: Cause | None = None  # None exactly when the step passed
     finished_at: float = field(default_factory=time.time)  # wall clock, for benchmarks
 
     def as_json(self) -> dict[str, Any]:
@@ -57,6 +91,7 @@ class StepResult:
             "title": _(self.spec.title),
             "kind": str(self.spec.kind),
             "status": str(self.status),
+            "cause": None if self.cause is None else str(self.cause),
             "points": self.points,
             "max_points": self.spec.points,
             "hint": self.hint,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from gtcheck import names
+from gtcheck.causes import Cause
 from gtcheck.errors import UsageError
 from gtcheck.items import Attributes, Key, key_of
 
@@ -137,6 +138,7 @@ class ProductLookup:
     key: Key | None
     hint: str | None = None
     candidates: list[str] = field(default_factory=list)
+    cause: Cause = Cause.NOT_FOUND  # why `key` is None
 
 
 def is_timing(key: Key) -> bool:
