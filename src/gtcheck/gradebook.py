@@ -232,10 +232,12 @@ def ordered_causes(causes: Counter[str]) -> dict[str, int]:
     return dict(sorted(causes.items(), key=lambda item: (-item[1], item[0])))
 
 
-def row_order(row: Mapping[str, Any]) -> tuple[str, str, str]:
-    """Rows by name as people sort them (case-folded, normal form), then exactly, then file."""
+def row_order(row: Mapping[str, Any]) -> tuple[str, str, bool, str]:
+    """Rows by name as people sort them (case-folded, normal form), then exactly, a kept
+    report before a rejected one of the same name, then by file."""
     name = row["participant"]
-    return (unicodedata.normalize("NFC", name).casefold(), name, row["report"])
+    folded = unicodedata.normalize("NFC", name).casefold()
+    return (folded, name, row["source"] == REJECTED, row["report"])
 
 
 # ----- collecting submissions --------------------------------------------------------------

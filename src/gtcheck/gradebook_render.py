@@ -66,6 +66,7 @@ h1{font-size:1.6em;margin:0 0 .3em}h2{font-size:1.2em;margin:1.4em 0 .4em}
 a{color:#1d4ed8}
 .gb-facts th{text-align:left;padding-right:1em;font-weight:600}
 table.gb{border-collapse:collapse;margin:.4em 0}
+table.gb caption{text-align:left;padding:.2em 0}
 table.gb th,table.gb td{border:1px solid #d1d5db;padding:3px 6px;text-align:left;
  vertical-align:top}
 table.gb thead th{background:#e5e7eb;font-weight:600}
@@ -98,9 +99,10 @@ SCRIPT = """
   var body = table.tBodies[0];
   function number(row, name) { return Number(row.getAttribute("data-" + name)); }
   function sort(by, direction) {
+    var key = by === "score" ? "score" : "order";
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {
-      var d = number(a, by) - number(b, by);
+      var d = number(a, key) - number(b, key);
       if (direction === "descending") { d = -d; }
       return d !== 0 ? d : number(a, "order") - number(b, "order");
     });
