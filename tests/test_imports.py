@@ -54,6 +54,15 @@ def test_a_real_check_never_loads_the_simulator(endpoint: str, tmp_path: Path) -
     assert (tmp_path / "reports" / "ana.json").exists()  # ./reports of the folder it ran in
 
 
+def test_grade_collect_never_loads_the_simulator(tmp_path: Path) -> None:
+    """`gtcheck grade --collect` reads files only: neither moto nor werkzeug nor gtcheck.sim."""
+    (tmp_path / "submitted").mkdir()
+    (tmp_path / "submitted" / "ana.json").write_text('{"schema": "gtcheck.report/1"}')
+    result = run_probe(tmp_path, "grade", "--collect", "submitted")
+    assert result == {"code": 1, "loaded": []}  # the report does not add up: rejected
+    assert (tmp_path / "reports" / "gradebook.html").exists()
+
+
 def test_rubric_never_loads_the_simulator(tmp_path: Path) -> None:
     result = run_probe(tmp_path, "rubric")
     assert result == {"code": 0, "loaded": []}

@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "add_parser",
         "read-only self-check of one participant; writes <dir>/N.json",
     ),
+    "grade": (
+        "gtcheck.grade",
+        "add_parser",
+        "a whole class in one gradebook; --collect DIR: from the N.json participants sent",
+    ),
     "solve": (
         "gtcheck.solve",
         "add_solve_parser",
