@@ -136,4 +136,4 @@ def grade_class(
     ]  # fmt: skip
     runtime = Runtime(session=sim.session(), monotonic=sim.clock.now, sleep=sim.advance)
     with check.own_pytest(), redirect_stdout(io.StringIO()):
-        return int(pytest.main(argv, plugins=[plugin, check._Inject(runtime)]))
+        return int(pytest.main(argv, plugins=[plugin, check.Inject(runtime)]))

@@ -94,7 +94,7 @@ def test_environment_errors_are_pytest_errors_in_junit(tmp_path: Path) -> None:
         lang=None,
     )
     runtime = Runtime(session=sim.session(), monotonic=sim.clock.now, sleep=sim.advance)
-    inject = check._Inject(runtime)
+    inject = check.Inject(runtime)
     junit = tmp_path / "junit.xml"
     argv = [*check.pytest_args(args), f"--junitxml={junit}"]
     import pytest

@@ -68,6 +68,7 @@ def test_each_participant_is_graded_as_a_single_check_grades_them(
         assert verdicts(in_class) == verdicts(alone), name
         assert in_class["score"] == alone["score"]
     scores = {name: json.loads((reports / f"{name}.json").read_text())["score"] for name in CLASS}
+    assert {json.loads((reports / f"{n}.json").read_text())["max_score"] for n in CLASS} == {100}
     assert scores["ana"] == 100
     assert scores["cy"] == 0
     assert 0 < scores["bo"] < 100
@@ -87,7 +88,7 @@ def test_a_class_on_one_table_is_read_once_and_never_written(
 def test_all_discovers_the_participants_from_their_profiles(tmp_path: Path) -> None:
     sim = make_class()
     assert grade_class(sim, None, tmp_path, discover_all=True) == 1
-    found = sorted(path.stem for path in tmp_path.glob("*.json"))
+    found = sorted(path.stem for path in tmp_path.glob("*.json") if path.stem != "gradebook")
     assert found == ["ana", "bo", "dee"]  # cy wrote nothing: no profile to find
 
 
@@ -104,8 +105,8 @@ def test_each_participant_gets_a_page_that_runs_no_participant_data(tmp_path: Pa
     roster.write_text('participant\nana\n"' + hostile.replace('"', '""') + '"\n')
     grade_class(sim, roster, tmp_path / "reports")
     pages = sorted((tmp_path / "reports").glob("*.html"))
-    assert len(pages) == 2
-    hostile_page = next(page for page in pages if page.stem != "ana")
+    assert len(pages) == 3  # ana's, the hostile name's, and the class gradebook
+    hostile_page = next(page for page in pages if page.stem not in ("ana", "gradebook"))
     assert "<img src=x" not in hostile_page.read_text()
     dom = parse(browser.dump_dom(hostile_page).stdout)
     (body,) = dom.find_all("body")
@@ -147,8 +148,11 @@ def test_xdist_spreads_a_class_and_agrees_with_a_serial_run(tmp_path: Path) -> N
         two = json.loads((tmp_path / "spread" / f"{name}.json").read_text())
         assert verdicts(one) == verdicts(two), name
     assert sorted(p.name for p in (tmp_path / "spread").glob("*.json")) == sorted(
-        f"{name}.json" for name in CLASS
+        [f"{name}.json" for name in CLASS] + ["gradebook.json"]
     )
+    merged = json.loads((tmp_path / "spread" / "gradebook.json").read_text())
+    alone = json.loads((tmp_path / "serial" / "gradebook.json").read_text())
+    assert merged["participants"] == alone["participants"]  # one gradebook, merged
 
 
 def test_a_participant_whose_endpoint_is_down_is_error_and_the_class_goes_on(
@@ -164,3 +168,24 @@ def test_a_participant_whose_endpoint_is_down_is_error_and_the_class_goes_on(
     assert {step["status"] for step in zed["steps"]} == {"error"}
     ana = json.loads((tmp_path / "reports" / "ana.json").read_text())
     assert ana["score"] == 100
+
+
+def test_the_class_gradebook_is_written_beside_the_reports(
+    graded: tuple[Simulator, Path, int, dict],
+) -> None:
+    """gradebook.json holds every participant, graded by gtcheck itself, with the scores
+    and causes of their reports; .csv and .html beside it."""
+    _, reports, _, _ = graded
+    book = json.loads((reports / "gradebook.json").read_text())
+    assert book["schema"] == "gtcheck.gradebook/1"
+    rows = {row["participant"]: row for row in book["participants"]}
+    assert set(rows) == set(CLASS)
+    assert {row["source"] for row in rows.values()} == {"graded"}
+    for name, row in rows.items():
+        report = json.loads((reports / f"{name}.json").read_text())
+        assert row["score"] == report["score"]
+        assert row["report"] == f"{name}.json"
+    causes = book["steps"]["ex2.product_created"]["causes"]
+    assert causes == {"ambiguous-product": 2, "number-as-string": 1}  # cy and dee: none theirs
+    assert (reports / "gradebook.csv").read_text().startswith("participant,source,score")
+    assert "<table" in (reports / "gradebook.html").read_text()

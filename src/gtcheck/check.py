@@ -30,7 +30,7 @@ from gtcheck.rubric import StepSpec
 ISOLATED_VARIABLES = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS")
 
 
-class _Inject:
+class Inject:
     """Hands a Runtime (session, clock) to the grading plugin before it configures."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -87,7 +87,7 @@ def run(
     args: argparse.Namespace, runtime: Runtime | None = None, *, quiet: bool = False
 ) -> tuple[int, Any]:
     """Run the checks; returns the exit code and the grader (None if it never started)."""
-    inject = _Inject(runtime or Runtime())
+    inject = Inject(runtime or Runtime())
     argv = pytest_args(args)
     with own_pytest(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
         pytest.main(argv, plugins=[plugin, inject])
@@ -176,6 +176,7 @@ def watch(
     sleep: Callable[[float], None] = time.sleep,
     redraw: Callable[[], None] | None = None,
     max_rounds: int | None = None,
+    command: str = "check",
 ) -> int:
     """Re-run the check until every graded step passes, redrawing in place on a terminal.
 
@@ -192,7 +193,7 @@ def watch(
             if code in (EXIT_OK, EXIT_USAGE) or (max_rounds and rounds >= max_rounds):
                 return code
             print(
-                "gtcheck check --watch: "
+                f"gtcheck {command} --watch: "
                 + _(
                     "not all steps pass yet; checking again in {seconds:g} s (Ctrl-C stops)"
                 ).format(seconds=args.every),
@@ -200,7 +201,7 @@ def watch(
             )
             sleep(args.every)
     except KeyboardInterrupt:
-        print("\ngtcheck check --watch: " + _("stopped"), file=sys.stderr)
+        print(f"\ngtcheck {command} --watch: " + _("stopped"), file=sys.stderr)
         return code
 
 

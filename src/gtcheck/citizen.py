@@ -196,7 +196,11 @@ def run_position(item: pytest.Item) -> tuple[int, str, int, str]:
 def rubric_specs(items: Sequence[pytest.Item]) -> list[StepSpec]:
     """The steps among `items` in rubric order, whatever order they run in."""
     steps = sorted((item for item in items if spec_of(item) is not None), key=rubric_position)
-    return [spec for spec in map(spec_of, steps) if spec is not None]
+    specs: dict[str, StepSpec] = {}  # a class run holds each step once per participant
+    for spec in map(spec_of, steps):
+        if spec is not None:
+            specs.setdefault(spec.id, spec)
+    return list(specs.values())
 
 
 def in_rubric_order(items: list[pytest.Item]) -> None:

@@ -1,8 +1,12 @@
 """`gtcheck grade`: a whole class in one gradebook. A thin door: read, call the pure
 gradebook, write, exit code.
 
-`--collect DIR` builds it from the reports participants sent (their N.json, as
-`gtcheck check` wrote it): nothing is read from AWS, and never the simulator.
+`--roster FILE` and `--all` grade the class live: one pytest run of the checks with every
+step parametrized by participant (the plugin writes each N.json, N.html and the
+gradebook). `--watch` repeats it every `--every` seconds for the projector, the page
+reloading itself. `--collect DIR` builds the gradebook from the reports participants sent
+(their N.json, as `gtcheck check` wrote it): nothing is read from AWS. None of them loads
+the simulator.
 """
 
 from __future__ import annotations
@@ -10,22 +14,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gtcheck import gradebook, gradebook_render, i18n
+import pytest
+
+from gtcheck import argtypes, check, gradebook, gradebook_render, i18n, plugin, roster
 from gtcheck.check import add_language_option, collect_rubric
-from gtcheck.errors import EXIT_FAILED, EXIT_OK, UsageError
+from gtcheck.config import Runtime
+from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from gtcheck.i18n import _
-from gtcheck.report import safe_stem, write_atomically
+from gtcheck.options import add_target_options
+from gtcheck.report import safe_stem
 from gtcheck.rubric import StepSpec
 from gtcheck.workshop import DEFAULT_REGIONS, WORKSHOP_TABLE
 
 MAX_REPORT_BYTES = 10 * 1024 * 1024
-OUTPUTS = ("gradebook.json", "gradebook.csv", "gradebook.html")
+OUTPUTS = gradebook_render.OUTPUTS
 # Files of gtcheck's own that may share a folder with reports; never a submission.
 OWN_SCHEMAS = frozenset({gradebook.SCHEMA, "gtcheck.validation/1"})
 
@@ -98,28 +107,50 @@ def _schema(data: Any) -> Any:
     return data.get("schema") if isinstance(data, dict) else None
 
 
-def write(report_dir: Path, document: dict[str, Any]) -> list[Path]:
-    """gradebook.json, .csv and .html, each written whole or not at all."""
-    texts = (
-        json.dumps(document, indent=2, ensure_ascii=False) + "\n",
-        gradebook_render.csv_text(document),
-        gradebook_render.page(document),
-    )
-    paths = [report_dir / name for name in OUTPUTS]
-    for path, content in zip(paths, texts, strict=True):
-        write_atomically(path, content)
-    return paths
-
-
 def run(args: argparse.Namespace) -> int:
-    """Grade the class; 0 when every participant passed every graded step, else 1."""
+    """Grade the class; 0 when every participant passed every graded step, 1 when one did
+    not, 3 when a table could not be read."""
     previous = i18n.chosen_language()
     if args.lang:
         i18n.set_language(args.lang)
     try:
-        return grade_collected(args)
+        if args.collect:
+            return grade_collected(args)
+        if args.watch:
+            return check.watch(args, lambda: grade_live(args)[0], command="grade")
+        return grade_live(args)[0]
     finally:
         i18n.set_language(previous)
+
+
+def pytest_args(args: argparse.Namespace) -> list[str]:
+    """The pytest command line a live `gtcheck grade` stands for."""
+    single = argparse.Namespace(**{**vars(args), "participant": "", "product_id": None})
+    argv = [word for word in check.pytest_args(single) if word not in ("--participant", "")]
+    return [*argv, *(["--roster", str(args.roster)] if args.roster else ["--all"])]
+
+
+def grade_live(args: argparse.Namespace, runtime: Runtime | None = None) -> tuple[int, Any]:
+    """One live grading of the class; the exit code and the grader."""
+    if args.roster:
+        roster.read(args.roster)  # a bad roster is one line before pytest starts
+    runtime = runtime or Runtime()
+    if args.watch:
+        runtime.extra["refresh_s"] = args.every
+    inject = check.Inject(runtime)
+    with check.own_pytest():
+        pytest.main(pytest_args(args), plugins=[plugin, inject])
+    grader = inject.grader
+    if grader is None:
+        return EXIT_USAGE, None
+    code = grader.exit_code()
+    if code == EXIT_ENVIRONMENT and grader.environment_problem:
+        print(f"gtcheck grade: error: {grader.environment_problem}", file=sys.stderr)
+    if grader.gradebook_files:
+        print("gtcheck grade: " + _("the gradebook is {page}").format(
+            page=grader.gradebook_files[-1]
+        ))
+    return code, grader
 
 
 def grade_collected(args: argparse.Namespace) -> int:
@@ -139,7 +170,7 @@ def grade_collected(args: argparse.Namespace) -> int:
         duration_s=round(time.monotonic() - started, 3),
         lang=i18n.language(),
     )
-    paths = write(args.report_dir, document)
+    paths = gradebook_render.write(args.report_dir, document)
     _print_summary(document, args.report_dir, paths[-1])
     return EXIT_OK if gradebook.all_passed(document, specs) else EXIT_FAILED
 
@@ -172,17 +203,42 @@ def add_parser(subparsers: Any, help: str | None = None) -> None:
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
+        "--roster",
+        metavar="FILE",
+        type=Path,
+        help="grade the participants of a CSV roster (a participant column; optional "
+        "product_id, endpoint_url, profile, role_arn, table)",
+    )
+    source.add_argument(
+        "--all",
+        action="store_true",
+        help="grade every participant profile found in the primary region",
+    )
+    source.add_argument(
         "--collect",
         metavar="DIR",
         type=Path,
         help="build the gradebook from the N.json files in DIR that participants sent "
         "(rows are self-reported; a report that does not add up is rejected)",
     )
+    add_target_options(parser)
     parser.add_argument(
         "--report-dir",
         type=Path,
         default=Path("reports"),
         help="where gradebook.json, .csv and .html are written (default reports/)",
     )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="a live class board: grade again every --every seconds, gradebook.html "
+        "reloading itself (Ctrl-C stops); not with --collect",
+    )
+    parser.add_argument(
+        "--every",
+        type=argtypes.seconds,
+        default=30.0,
+        help="seconds between gradings with --watch (default 30)",
+    )
     add_language_option(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, no_html=True)

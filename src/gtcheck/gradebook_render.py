@@ -11,13 +11,16 @@ import base64
 import csv
 import hashlib
 import io
+import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from gtcheck.gradebook import REJECTED, SELF_REPORTED, STATUSES
 from gtcheck.html_report import markup, text
 from gtcheck.i18n import N_, _
+from gtcheck.report import write_atomically
 from gtcheck.rubric import status_label
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -162,12 +165,16 @@ def step_summary(step_id: str, tally: Mapping[str, Any]) -> str:
     return f"{step_id}: {', '.join(parts)}"
 
 
-def page(document: Mapping[str, Any]) -> str:
-    """gradebook.html: one self-contained page (nothing fetched), every value escaped."""
+def page(document: Mapping[str, Any], *, refresh_s: float | None = None) -> str:
+    """gradebook.html: one self-contained page (nothing fetched), every value escaped;
+    with `refresh_s`, a class board that reloads itself (`grade --watch`)."""
     title = _("Class gradebook")
+    reload = ""
+    if refresh_s:
+        reload = f'<meta http-equiv="refresh" content="{max(1, round(refresh_s))}">'
     return (
         "<!DOCTYPE html>\n"
-        f'<html lang="{text(document["lang"])}"><head><meta charset="utf-8">'
+        f'<html lang="{text(document["lang"])}"><head><meta charset="utf-8">{reload}'
         f'<meta http-equiv="Content-Security-Policy" content="{csp()}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{text(f'gtcheck: {title}')}</title><style>{STYLE}</style></head>"
@@ -344,3 +351,21 @@ def _steps(document: Mapping[str, Any]) -> str:
         f"<tbody>{''.join(rows)}</tbody></table>"
         f'<h2 id="gb-h-explain">{text(_("What to explain"))}</h2>{explain}</section>'
     )
+
+
+OUTPUTS = ("gradebook.json", "gradebook.csv", "gradebook.html")
+
+
+def write(
+    report_dir: Path, document: dict[str, Any], *, refresh_s: float | None = None
+) -> list[Path]:
+    """gradebook.json, .csv and .html, each written whole or not at all."""
+    texts = (
+        json.dumps(document, indent=2, ensure_ascii=False) + "\n",
+        csv_text(document),
+        page(document, refresh_s=refresh_s),
+    )
+    paths = [report_dir / name for name in OUTPUTS]
+    for path, content in zip(paths, texts, strict=True):
+        write_atomically(path, content)
+    return paths

@@ -22,6 +22,8 @@ from gtcheck import (
     accounts,
     aws,
     citizen,
+    gradebook,
+    gradebook_render,
     html_report,
     i18n,
     participant_page,
@@ -39,12 +41,13 @@ from gtcheck.errors import (
 )
 from gtcheck.i18n import _
 from gtcheck.redact import Redaction, credential_values
-from gtcheck.report import report_path, write_atomically, write_json
+from gtcheck.report import report_path, safe_stem, write_atomically, write_json
 from gtcheck.roster import Entry
 from gtcheck.rubric import (
     EXERCISES,
     MARKER_HELP,
     STATUS_LABELS,
+    Kind,
     Status,
     StepSpec,
     exercise_points,
@@ -172,6 +175,7 @@ class Grader:
         self.specs: list[StepSpec] = []
         self.sheets: dict[str, Sheet] = {}
         self.class_reports: dict[str, dict[str, Any]] = {}  # participant -> N.json
+        self.gradebook_files: list[Path] = []
         self._entries: list[Entry] | None = None
         self._worlds: dict[tuple[str | None, str | None, str | None, str], World] = {}
         self.started_at = datetime.now(UTC)
@@ -415,6 +419,7 @@ class Grader:
                 path = report_path(self.settings.report_dir, entry.participant, ".json")
                 if path.exists():
                     self.class_reports[entry.participant] = json.loads(path.read_text("utf-8"))
+            self._write_gradebook()
             return
         if not worker:
             for entry in self.entries():
@@ -427,6 +432,35 @@ class Grader:
             html_path = report_path(self.settings.report_dir, sheet.participant, ".html")
             write_atomically(html_path, participant_page.page(data))
             self.class_reports[sheet.participant] = data
+        if not worker:
+            self._write_gradebook()
+
+    def _write_gradebook(self) -> None:
+        """gradebook.json, .csv and .html of the participants graded in this run."""
+        if not self.specs and self.class_reports:  # an xdist controller collects nothing
+            self.specs[:] = specs_of_report(next(iter(self.class_reports.values())))
+        rows = [
+            gradebook.participant_row(
+                report,
+                self.specs,
+                source=gradebook.GRADED,
+                link=f"{safe_stem(participant)}.json",
+            )
+            for participant, report in self.class_reports.items()
+        ]
+        target = self.settings.target
+        document = gradebook.document(
+            rows,
+            self.specs,
+            table=target.table,
+            regions=target.regions,
+            started_at=self.started_at.isoformat(timespec="seconds"),
+            duration_s=round(self._monotonic() - self._started, 3),
+            lang=i18n.language(),
+        )
+        self.gradebook_files = gradebook_render.write(
+            self.settings.report_dir, document, refresh_s=self.runtime.extra.get("refresh_s")
+        )
 
     def _class_summary(self, terminalreporter: Any) -> None:
         """A line per participant: score, a bar, and the first step that did not pass."""
@@ -623,6 +657,20 @@ def _skip_reason(report: pytest.TestReport) -> str:
 def _failure_text(report: pytest.TestReport) -> str:
     text = report.longreprtext.strip().splitlines()
     return text[-1][:500] if text else _("failed")
+
+
+def specs_of_report(report: dict[str, Any]) -> list[StepSpec]:
+    """The rubric as a report lists it, for a process that collected no step itself."""
+    return [
+        StepSpec(
+            id=step["id"],
+            points=step["max_points"],
+            exercise=step["exercise"],
+            title=step["title"],
+            kind=Kind(step["kind"]),
+        )
+        for step in report["steps"]
+    ]
 
 
 def _metadata(config: pytest.Config) -> dict[str, Any] | None:

@@ -13,6 +13,8 @@ from typing import Any
 SCHEMA = "gtcheck.report/1"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 MAX_FILE_STEM = 96
+# The class's own files share the folder: a participant so named gets a hashed stem.
+RESERVED_STEMS = frozenset({"gradebook", "validation"})
 
 
 def safe_stem(participant: str) -> str:
@@ -25,6 +27,7 @@ def safe_stem(participant: str) -> str:
         SAFE_NAME.match(participant)
         and not participant.startswith(".")
         and (len(participant) <= MAX_FILE_STEM)
+        and participant.casefold() not in RESERVED_STEMS
     ):
         return participant
     cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", participant).strip("_")[: MAX_FILE_STEM - 9]
