@@ -87,8 +87,15 @@ def run(
     args: argparse.Namespace, runtime: Runtime | None = None, *, quiet: bool = False
 ) -> tuple[int, Any]:
     """Run the checks; returns the exit code and the grader (None if it never started)."""
+    return run_pytest(pytest_args(args), runtime, command="check", quiet=quiet)
+
+
+def run_pytest(
+    argv: list[str], runtime: Runtime | None, *, command: str, quiet: bool = False
+) -> tuple[int, Any]:
+    """pytest with the grading plugin, as gtcheck's own tool; the grader's exit code (an
+    environment problem also as one line) and the grader, None if it never started."""
     inject = Inject(runtime or Runtime())
-    argv = pytest_args(args)
     with own_pytest(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
         pytest.main(argv, plugins=[plugin, inject])
     grader = inject.grader
@@ -96,7 +103,7 @@ def run(
         return EXIT_USAGE, None
     code = grader.exit_code()
     if code == EXIT_ENVIRONMENT and grader.environment_problem:
-        print(f"gtcheck check: error: {grader.environment_problem}", file=sys.stderr)
+        print(f"gtcheck {command}: error: {grader.environment_problem}", file=sys.stderr)
     return code, grader
 
 

@@ -14,19 +14,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from gtcheck import argtypes, check, gradebook, gradebook_render, i18n, plugin, roster
+from gtcheck import argtypes, check, gradebook, gradebook_render, i18n, roster
 from gtcheck.check import add_language_option, collect_rubric
 from gtcheck.config import Runtime
-from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from gtcheck.errors import EXIT_FAILED, EXIT_OK, UsageError
 from gtcheck.i18n import _
 from gtcheck.options import add_target_options
 from gtcheck.report import safe_stem
@@ -137,16 +134,8 @@ def grade_live(args: argparse.Namespace, runtime: Runtime | None = None) -> tupl
     runtime = runtime or Runtime()
     if args.watch:
         runtime.extra["refresh_s"] = args.every
-    inject = check.Inject(runtime)
-    with check.own_pytest():
-        pytest.main(pytest_args(args), plugins=[plugin, inject])
-    grader = inject.grader
-    if grader is None:
-        return EXIT_USAGE, None
-    code = grader.exit_code()
-    if code == EXIT_ENVIRONMENT and grader.environment_problem:
-        print(f"gtcheck grade: error: {grader.environment_problem}", file=sys.stderr)
-    if grader.gradebook_files:
+    code, grader = check.run_pytest(pytest_args(args), runtime, command="grade")
+    if grader is not None and grader.gradebook_files:
         print("gtcheck grade: " + _("the gradebook is {page}").format(
             page=grader.gradebook_files[-1]
         ))

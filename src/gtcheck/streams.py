@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gtcheck.items import Attributes, Key, key_of
-from gtcheck.streamwatch import ShardPacer
+from gtcheck.streamwatch import ShardPacer, describe_shards
 
 MAX_CALLS = 200
 MAX_RECORDS = 50_000
@@ -70,18 +70,7 @@ class RegionStream:
         return records
 
     def _shards(self) -> list[dict[str, Any]]:
-        shards: list[dict[str, Any]] = []
-        start: str | None = None
-        for _ in range(MAX_CALLS):
-            request: dict[str, Any] = {"StreamArn": self._arn}
-            if start:
-                request["ExclusiveStartShardId"] = start
-            description = self._call(self._client.describe_stream, **request)["StreamDescription"]
-            shards.extend(description.get("Shards", []))
-            start = description.get("LastEvaluatedShardId")
-            if not start:
-                break
-        return shards
+        return describe_shards(self._call, self._client, self._arn, MAX_CALLS)
 
 
 def _parse_all(raw: list[dict[str, Any]]) -> list[StreamRecord]:

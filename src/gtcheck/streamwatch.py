@@ -131,19 +131,11 @@ class RegionWatch:
                 self._open(shard["ShardId"], "TRIM_HORIZON")
 
     def _describe_shards(self) -> list[dict[str, Any]]:
-        shards: list[dict[str, Any]] = []
-        start: str | None = None
-        for _page in range(MAX_SHARD_PAGES):
-            request: dict[str, Any] = {"StreamArn": self._arn}
-            if start:
-                request["ExclusiveStartShardId"] = start
+        def call(operation: Callable[..., Any], /, **request: Any) -> Any:
             self._count("describe_stream")
-            description = aws.call(self._client.describe_stream, **request)["StreamDescription"]
-            shards.extend(description.get("Shards", []))
-            start = description.get("LastEvaluatedShardId")
-            if not start:
-                break
-        return shards
+            return aws.call(operation, **request)
+
+        return describe_shards(call, self._client, self._arn)
 
 
 def open_watch(
@@ -158,3 +150,21 @@ def open_watch(
     except (aws.Transient, EnvironmentProblem, ClientError):
         return None  # waiting falls back to reading items
     return watch
+
+
+def describe_shards(
+    call: Callable[..., Any], client: Any, stream_arn: str, pages: int = MAX_SHARD_PAGES
+) -> list[dict[str, Any]]:
+    """Every shard of a stream, page by page (DescribeStream pages by shard)."""
+    shards: list[dict[str, Any]] = []
+    start: str | None = None
+    for _page in range(pages):
+        request: dict[str, Any] = {"StreamArn": stream_arn}
+        if start:
+            request["ExclusiveStartShardId"] = start
+        description = call(client.describe_stream, **request)["StreamDescription"]
+        shards.extend(description.get("Shards", []))
+        start = description.get("LastEvaluatedShardId")
+        if not start:
+            break
+    return shards
