@@ -54,3 +54,27 @@ def test_waiting_keeps_to_the_stream_limit_and_spares_read_capacity(tmp_path: Pa
     assert refused == 0
     item_reads = sim.request_log.total(frozenset({"BatchGetItem", "GetItem"}))
     assert item_reads <= 6, item_reads  # a poll every 0.5 s for 3 s would be 12 or more
+
+
+def test_streams_are_opened_before_the_first_read_of_any_kind() -> None:
+    """The first read may be a Scan (a small table): a write that lands after it, even
+    before the first wait, is shown by the stream, not found late by a fallback read."""
+    from gtcheck import workshop
+    from gtcheck.aws import Clients
+    from gtcheck.converge import World
+    from gtcheck.target import Target
+
+    sim = make_sim()
+    user = templates.render(templates.load(templates.USER), placeholders("ana"))
+    put(sim, "us-east-1", user)
+    target = Target("demo-ecommerce-freetier", sim.config.regions)
+    world = World(
+        Clients(target, sim.session()), timeout=30, monotonic=sim.clock.now, sleep=sim.advance
+    )
+    key = workshop.user_key("ana")
+    world.watch(key)
+    world.scan_all()  # the first read: the user is only in us-east-1
+    sim.advance(LAG + 0.1)  # it arrives in eu-west-1 before anything waits
+    result = world.await_identical(key, "us-east-1")
+    assert result.converged
+    assert result.waited_s <= SHARD_INTERVAL + 0.05, result.waited_s  # injected time

@@ -202,6 +202,7 @@ class World:
         """The table keys a KEYS_ONLY index returns for one partition value, read once."""
         self.require(region)
         if (region, index, partition) not in self.snapshot.index:
+            self.reader.open_watches()  # before any read: nothing written meanwhile is missed
             self._query_index((region, index, partition), wait_for_budget=True)
         return self.snapshot.index[(region, index, partition)]
 
@@ -232,6 +233,7 @@ class World:
         """Every item of the table in `region`, read once, bounded, inside the budget;
         when it is the whole table it also answers for every watched key there."""
         if region not in self.snapshot.scans:
+            self.reader.open_watches()  # before any read: nothing written meanwhile is missed
             items, whole = self.reader.scan(region)
             if whole:
                 keyed = {key: item for item in items if (key := key_of(item)) is not None}
