@@ -55,7 +55,8 @@ def run_demo(args: argparse.Namespace) -> int:
             report_dir=args.report_dir,
             lang=args.lang,
         )
-        code, _ = check.run(check_args, Runtime(session=session))
+        shown = {"endpoint": "gtcheck demo: the offline global table, in process"}
+        code, _ = check.run(check_args, Runtime(session=session, extra=shown))
     finally:
         sim.stop()
     return code

@@ -505,7 +505,9 @@ class Grader:
         metadata.update(
             {
                 "gtcheck": __version__,
-                _("Endpoint"): target.endpoint_url or _("AWS (from the usual sources)"),
+                _("Endpoint"): target.endpoint_url
+                or self.runtime.extra.get("endpoint")
+                or _("AWS (from the usual sources)"),
                 _("Table"): target.table,
                 _("Regions"): ", ".join(target.regions),
                 _("Replication timeout"): f"{self.settings.timeout:g} s",
