@@ -272,6 +272,13 @@ class Graded:
         return sum(r.operation != "GetMetricStatistics" for r in self.records)
 
     @property
+    def scan_span_s(self) -> float:
+        """First Scan page's arrival -> last one's (0 for fewer than two pages): how long
+        the class's whole-table reads took, pacing on the read budget included."""
+        moments = [r.started for r in self.records if r.operation == "Scan"]
+        return max(moments) - min(moments) if len(moments) > 1 else 0.0
+
+    @property
     def longest_pause_s(self) -> float:
         """The longest time between two requests' arrivals at the relays (0 for fewer
         than two): where the process read nothing, e.g. pacing itself on its budget."""
@@ -377,8 +384,9 @@ def report_runs(report: Report, label: str, runs: list[Graded]) -> None:
         f"{units:g}; {units / size:.2f}  (pages by size: {by_size:g}; {by_size / size:.2f})",
     )
     report.row(
-        f"{label}: longest pause between requests, median",
-        f"{med(r.longest_pause_s for r in runs):.2f} s",
+        f"{label}: longest pause between requests; Scan pages span",
+        f"{med(r.longest_pause_s for r in runs):.2f} s; "
+        f"{med(r.scan_span_s for r in runs):.2f} s (medians)",
     )
     own = med(r.relay_own_s for r in runs) or 0.0
     report.row(f"{label}: relay's own time in a run, median", f"{own:.3f} s")
