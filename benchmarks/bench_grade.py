@@ -384,7 +384,7 @@ def report_runs(report: Report, label: str, runs: list[Graded]) -> None:
         f"{units:g}; {units / size:.2f}  (pages by size: {by_size:g}; {by_size / size:.2f})",
     )
     report.row(
-        f"{label}: longest pause between requests; Scan pages span",
+        f"{label}: longest pause; Scan first to last page",
         f"{med(r.longest_pause_s for r in runs):.2f} s; "
         f"{med(r.scan_span_s for r in runs):.2f} s (medians)",
     )
