@@ -133,7 +133,7 @@ def _first_look(world: World, entries: list[Entry]) -> None:
             if lookup.key is not None:
                 world.watch(lookup.key)
         if all(world.small(region) for region in world.present_regions()):
-            found = workshop.timing_keys_in(world.scan_all())  # the first read itself
+            found = world.timing_keys()  # the first read itself
             for entry in entries:
                 world.watch(*workshop.named(found, entry.participant))
     except GtcheckError:
@@ -161,7 +161,8 @@ def find_product(world: World, entry: Entry) -> ProductLookup:
     mine = sorted(key for key in found if names.contains(key[0], entry.participant))
     if len(mine) == 1:
         return ProductLookup(mine[0])
-    if not mine and len(found) == 1 and workshop.sole_owner(world.scan_all(), entry.participant):
+    only_one = not mine and len(found) == 1
+    if only_one and workshop.sole_owner(world.profile_keys(), entry.participant):
         only = next(iter(found))
         left = _placeholder_in(only[0])
         if left is None:

@@ -23,7 +23,6 @@ from gtcheck.workshop import (
     named,
     page_placeholders,
     sole_owner,
-    timing_keys_in,
 )
 
 
@@ -31,9 +30,9 @@ def timing_keys(world: World) -> list[Key]:
     """Timing item keys: from the scans a small table was read with, else from the streams
     (no read capacity), else from one bounded scan per region."""
     if world.scanned_everywhere():
-        return sorted(timing_keys_in(world.scan_all()))
+        return sorted(world.timing_keys())
     keys = {key for key in (world.stream_keys() or ()) if is_timing(key)}
-    return sorted(keys or timing_keys_in(world.scan_all()))
+    return sorted(keys or world.timing_keys())
 
 
 @pytest.mark.rubric(
@@ -54,7 +53,7 @@ def test_timing_item(world: World, step: Step, participant: str) -> None:
             cause=Cause.NOT_FOUND,
         )
     carrying_name = named(found, participant)
-    alone = len(carrying_name) == len(found) or sole_owner(world.scan_all(), participant)
+    alone = len(carrying_name) == len(found) or sole_owner(world.profile_keys(), participant)
     mine = found if alone else carrying_name
     step.evidence["candidates"] = [k[0] for k in found[:20]]
     if not mine:

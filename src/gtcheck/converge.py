@@ -18,6 +18,7 @@ steps that need it fail.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import Counter
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gtcheck import aws, streams
+from gtcheck import aws, streams, workshop
 from gtcheck.budget import EVENTUAL_READ_RCU, ReadBudget
 from gtcheck.i18n import _
 from gtcheck.items import AttributeDiff, Attributes, Key, diff, identical, key_of
@@ -95,6 +96,10 @@ class World:
         self.snapshot = Snapshot(self.regions, started=self.started)
         self.poller = Poller(self.deadline, monotonic, sleep)
         self._fresh_enough = FIRST_LOOK_AGE
+        self._sightings: dict[Key, dict[str, float]] | None = None
+        self._metrics: dict[str, dict[str, Any]] = {}
+        self._profiles: set[Key] | None = None
+        self._timing: set[Key] | None = None
         # Told what is pending and for how long while waiting; ("", -1) when a wait ends.
         self.on_wait: Callable[[str, float], None] | None = None
 
@@ -132,7 +137,13 @@ class World:
         return self.reader.small(region)
 
     def metric_statistics(self, region: str, **request: Any) -> dict[str, Any]:
-        return self.reader.metric_statistics(region, **request)
+        """CloudWatch statistics, read once per run and query: every participant of a table
+        shares its metrics (the window's exact ends do not make another question)."""
+        asked = {k: v for k, v in request.items() if k not in ("StartTime", "EndTime")}
+        key = json.dumps([region, asked], sort_keys=True, default=str)
+        if key not in self._metrics:
+            self._metrics[key] = self.reader.metric_statistics(region, **request)
+        return self._metrics[key]
 
     # ----- items -----------------------------------------------------------------------
     def watch(self, *keys: Key) -> None:
@@ -246,6 +257,18 @@ class World:
         """Every region's scan, where the table exists."""
         return {region: self.scan(region) for region in self.present_regions()}
 
+    def profile_keys(self) -> set[Key]:
+        """Every participant profile in the table's scans, worked out once."""
+        if self._profiles is None:
+            self._profiles = workshop.profile_keys(self.scan_all())
+        return self._profiles
+
+    def timing_keys(self) -> set[Key]:
+        """Every exercise 5 timing item in the table's scans, worked out once."""
+        if self._timing is None:
+            self._timing = workshop.timing_keys_in(self.scan_all())
+        return self._timing
+
     def scanned_everywhere(self) -> bool:
         return all(region in self.snapshot.scans for region in self.present_regions())
 
@@ -259,8 +282,10 @@ class World:
         self.copies(key)
         if key in self.snapshot.alone_at_first:
             return self.snapshot.alone_at_first[key]
-        history = self.reader.histories()
-        return None if history is None else streams.first_writer(history, key)
+        if self._sightings is None:
+            history = self.reader.histories()
+            self._sightings = {} if history is None else streams.first_sightings(history)
+        return streams.first_writer(self._sightings, key)
 
     def stream_keys(self) -> set[Key] | None:
         """Every key written in the streams' history (24 h on AWS); None without streams."""

@@ -20,7 +20,9 @@ class Snapshot:
 
     regions: tuple[str, ...]
     started: float = 0.0
-    watched: list[Key] = field(default_factory=list)
+    # Keys in the order they were named (a dict: ordered, and a class's thousands of
+    # keys are looked up in constant time).
+    watched: dict[Key, None] = field(default_factory=dict)
     read_keys: set[Key] = field(default_factory=set)
     items: dict[tuple[str, Key], Attributes | None] = field(default_factory=dict)
     read_at: dict[tuple[str, Key], float] = field(default_factory=dict)
@@ -33,13 +35,17 @@ class Snapshot:
     stream_seen: dict[tuple[str, Key], float] = field(default_factory=dict)
 
     # ----- what is known -----------------------------------------------------------------
+    _unread: dict[Key, None] = field(default_factory=dict)
+
     def watch(self, *keys: Key) -> None:
         for key in keys:
             if key not in self.watched:
-                self.watched.append(key)
+                self.watched[key] = None
+                if key not in self.read_keys:
+                    self._unread[key] = None
 
     def unread(self) -> list[Key]:
-        return [key for key in self.watched if key not in self.read_keys]
+        return list(self._unread)
 
     def copies(self, key: Key) -> dict[str, Attributes | None]:
         return {region: self.items.get((region, key)) for region in self.regions}
@@ -67,6 +73,7 @@ class Snapshot:
             holders = [r for r in self.regions if self.items.get((r, key)) is not None]
             if len(holders) == 1:
                 self.alone_at_first[key] = holders[0]
+            self._unread.pop(key, None)
         self.read_keys.update(keys)
 
     def remember_scan(

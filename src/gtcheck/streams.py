@@ -90,13 +90,19 @@ def _parse(record: dict[str, Any]) -> StreamRecord | None:
     return StreamRecord(key, event, written_at, image)
 
 
-def first_writer(history: dict[str, list[StreamRecord]], key: Key) -> str | None:
+def first_sightings(history: dict[str, list[StreamRecord]]) -> dict[Key, dict[str, float]]:
+    """When each region's stream first shows each key: built once, asked for many keys."""
+    firsts: dict[Key, dict[str, float]] = {}
+    for region, records in history.items():
+        for record in records:
+            seen = firsts.setdefault(record.key, {})
+            seen[region] = min(seen.get(region, record.written_at), record.written_at)
+    return firsts
+
+
+def first_writer(sightings: dict[Key, dict[str, float]], key: Key) -> str | None:
     """The region whose stream shows `key` strictly first; None when unknown or tied."""
-    firsts = {
-        region: min((r.written_at for r in found if r.key == key), default=None)
-        for region, found in history.items()
-    }
-    seen = sorted((moment, region) for region, moment in firsts.items() if moment is not None)
+    seen = sorted((moment, region) for region, moment in sightings.get(key, {}).items())
     if not seen or (len(seen) > 1 and seen[0][0] == seen[1][0]):
         return None
     return seen[0][1]

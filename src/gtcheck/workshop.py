@@ -204,10 +204,9 @@ def profile_keys(scans: dict[str, list[Attributes]]) -> set[Key]:
     return keys
 
 
-def sole_owner(scans: dict[str, list[Attributes]], participant: str) -> bool:
+def sole_owner(profiles: set[Key], participant: str) -> bool:
     """Does the table belong to `participant` alone? Exactly one profile, and it is theirs:
     then every workshop item in it is theirs, named or not (one account per participant)."""
-    profiles = profile_keys(scans)
     return len(profiles) == 1 and names.same_name(
         next(iter(profiles))[0].removeprefix(PROFILE_PREFIX), participant
     )
