@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from gtcheck import aws
@@ -63,8 +64,16 @@ def session_for(entry: Entry, target: Target, shared_session: Any | None) -> Any
         base = aws.make_session(target) if entry.profile else shared_session
         return assume_read_only(base or aws.make_session(target), entry.role_arn, target)
     if entry.profile or entry.endpoint_url:
-        return aws.make_session(target)  # its own place: never the run's (injected) session
+        return own_session(target.profile)  # its own place: never the run's (injected) one
     return shared_session
+
+
+@cache
+def own_session(profile: str | None) -> Any:
+    """One session per profile for every row that names its own place: they share its
+    credentials and its loaded service models, so forty endpoints cost little more than
+    one. Clients are made from it on the main thread only (a session is not thread-safe)."""
+    return aws.make_session(Target("", ("",), profile=profile))
 
 
 def assume_read_only(base: Any, role_arn: str, target: Target) -> Any:

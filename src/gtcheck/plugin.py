@@ -253,6 +253,9 @@ class Grader:
 
     def _make_world(self, account: Account) -> World:
         clients = aws.Clients(account.target, account.session, read_only=True)
+        for region in account.target.regions:  # made here, on the main thread: the first
+            clients.dynamodb(region)  # looks of several tables run on threads
+            clients.streams(region)
         return World(
             clients,
             timeout=self.settings.timeout,
