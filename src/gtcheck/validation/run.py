@@ -1,0 +1,413 @@
+"""One validation run: its settings, its injected time, and each part's result as data.
+
+The parts (environment, bot, latency, scenarios, clean-up) are methods the validation
+tests call in order; each records what it found and never raises for what it judges, so
+the report holds every part whatever happened. The clean-up runs once, whoever asks first:
+its test, the session's teardown (Ctrl-C, SIGTERM) or the command's own `finally`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gtcheck import bundled, check, marks, plugin, probe, scenarios
+from gtcheck.aws import make_session
+from gtcheck.bot import solve
+from gtcheck.bot.runner import Runner, quiet
+from gtcheck.config import Runtime
+from gtcheck.diagnose import missing_table_hint
+from gtcheck.errors import EnvironmentProblem, GtcheckError, ReplicationTimeout
+from gtcheck.i18n import _
+from gtcheck.target import Target
+from gtcheck.templates import Placeholders
+from gtcheck.validation.ledger import Ledger, Removal, SpiedClients, remove
+
+SCHEMA = "gtcheck.validation/1"
+PASSED, FAILED, ERROR = "passed", "failed", "error"
+ENV_STEPS = ("env.table", "env.replicas", "env.indexes", "env.streams")
+BOT_PREFIX = "gtcheck-bot-"
+READY_POLL_S = 5.0  # DescribeTable is free of read capacity, but a replica takes minutes
+MAX_PROBES = 1000
+DEFAULT_PROBES = 20
+
+
+@dataclass
+class Settings:
+    """What `gtcheck validate` (or the plugin's options) asked for."""
+
+    target: Target
+    probes: int = DEFAULT_PROBES
+    timeout: float = 120.0
+    report_dir: Path = Path("reports")
+
+
+@dataclass
+class ValidationRun:
+    """The run's state: what each part found, and what was written."""
+
+    settings: Settings
+    runtime: Runtime
+    run_id: str = field(default_factory=marks.new_run_id)
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    latency: dict[str, dict[str, Any]] = field(default_factory=dict)
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    removal: Removal | None = None
+    ledger: Ledger = field(default_factory=Ledger)
+    ready: bool = False
+    solved: bool = False
+    environment_problem: str | None = None
+
+    def __post_init__(self) -> None:
+        self.monotonic: Callable[[], float] = self.runtime.monotonic or time.monotonic
+        self.sleep: Callable[[float], None] = self.runtime.sleep or time.sleep
+        self.now: Callable[[], float] = self.runtime.extra.get("now") or marks.wall_clock
+        self.started = self.monotonic()
+        self.started_at = datetime.fromtimestamp(self.now(), tz=UTC)
+        self.session = self.runtime.session or make_session(self.settings.target)
+        self.clients = SpiedClients(
+            self.settings.target, self.session, read_only=False, ledger=self.ledger
+        )
+
+    @property
+    def target(self) -> Target:
+        return self.settings.target
+
+    @property
+    def bot(self) -> str:
+        """The bot participant: unique per run, so its items are the run's own."""
+        return f"{BOT_PREFIX}{self.run_id}"
+
+    def runner(self, timeout: float | None = None) -> Runner:
+        """A fresh deadline: each part waits at most the run's --timeout."""
+        return Runner(
+            self.clients,
+            self.target,
+            self.sleep,
+            self.monotonic,
+            self.settings.timeout if timeout is None else timeout,
+            quiet,
+        )
+
+    def record(self, check_id: str, status: str, detail: str) -> str:
+        self.checks.append({"id": check_id, "status": status, "detail": detail})
+        if status == ERROR and self.environment_problem is None:
+            self.environment_problem = detail
+        return status
+
+    # ----- 1. the environment ------------------------------------------------------------
+    def environment(self) -> list[dict[str, Any]]:
+        """Wait until the table and every replica are ACTIVE (or the deadline), then run
+        the workshop's own environment steps."""
+        try:
+            waited = self._wait_ready()
+        except GtcheckError as problem:
+            self.record("env.replicas", ERROR, str(problem))
+            return self.checks
+        _code, report = self.grade(self.bot, env_only=True)
+        for step in report.get("steps", []):
+            if step["id"] not in ENV_STEPS:
+                continue
+            status = {"passed": PASSED, "failed": FAILED}.get(step["status"], ERROR)
+            detail = step.get("hint") or step.get("title") or ""
+            if step["id"] == "env.replicas" and status == PASSED:
+                detail = _("{regions} ACTIVE (waited {seconds} s)").format(
+                    regions=", ".join(self.target.regions), seconds=round(waited, 1)
+                )
+            self.record(step["id"], status, detail)
+        self.ready = bool(report) and all(c["status"] == PASSED for c in self.checks)
+        return self.checks
+
+    def _wait_ready(self) -> float:
+        """Seconds waited until every region's table and replicas were ACTIVE."""
+        run = self.runner()
+        started = self.monotonic()
+        while True:
+            states = self._states(run)
+            creating = {region: state for region, state in states.items() if state != "ACTIVE"}
+            waited = self.monotonic() - started
+            if not creating:
+                return waited
+            if self.monotonic() >= run.deadline:
+                shown = ", ".join(f"{region} {state}" for region, state in creating.items())
+                raise EnvironmentProblem(
+                    _(
+                        "replica still creating after {seconds} s ({states}): wait until it "
+                        "is ACTIVE, or raise --timeout"
+                    ).format(seconds=round(waited, 1), states=shown)
+                )
+            self.sleep(min(READY_POLL_S, max(run.deadline - self.monotonic(), 0.01)))
+
+    def _states(self, run: Runner) -> dict[str, str]:
+        """Each region's table status, and every replica's as the others list it."""
+        states: dict[str, str] = {}
+        for region in self.target.regions:
+            answer = run.request_unless(
+                frozenset({"ResourceNotFoundException"}), region, "describe_table"
+            )
+            if answer is None:
+                raise EnvironmentProblem(
+                    missing_table_hint(self.target.table, region, self.target.primary)
+                )
+            table = answer["Table"]
+            states.setdefault(region, table.get("TableStatus", "ACTIVE"))
+            if states[region] == "ACTIVE" and table.get("TableStatus") != "ACTIVE":
+                states[region] = table.get("TableStatus", "ACTIVE")
+            for replica in table.get("Replicas", []):
+                name, status = replica.get("RegionName"), replica.get("ReplicaStatus", "ACTIVE")
+                if name in self.target.regions and status != "ACTIVE":
+                    states[name] = status
+        listed = self._listed(run)
+        for region in self.target.regions:
+            if region not in listed:
+                raise EnvironmentProblem(
+                    missing_table_hint(self.target.table, region, self.target.primary)
+                )
+        return states
+
+    def _listed(self, run: Runner) -> set[str]:
+        table = run.request(self.target.primary, "describe_table")["Table"]
+        return {self.target.primary} | {r.get("RegionName") for r in table.get("Replicas", [])}
+
+    # ----- 2. the bot ----------------------------------------------------------------------
+    def solve_bot(self) -> str:
+        try:
+            solve(
+                self.clients,
+                self.target,
+                Placeholders(participant=self.bot, product_id=self.bot),
+                timeout=self.settings.timeout,
+                sleep=self.sleep,
+                monotonic=self.monotonic,
+                now=self.now,
+            )
+        except ReplicationTimeout as problem:
+            return self.record("bot.solved", FAILED, str(problem))
+        except GtcheckError as problem:
+            return self.record("bot.solved", ERROR, str(problem))
+        self.solved = True
+        return self.record(
+            "bot.solved",
+            PASSED,
+            _("{bot} performed every workshop step").format(bot=self.bot),
+        )
+
+    def grade_bot(self) -> str:
+        _code, report = self.grade(self.bot)
+        if not report:
+            return self.record("bot.graded", ERROR, _("the bot's check did not run"))
+        counted = [s for s in report["steps"] if s["kind"] != "info"]
+        missed = [f"{s['id']} {s['status']}" for s in counted if s["status"] != "passed"]
+        if not missed:
+            detail = _("{bot}: {score}/{max_score}, every graded step passed").format(
+                bot=self.bot, score=report["score"], max_score=report["max_score"]
+            )
+            return self.record("bot.graded", PASSED, detail)
+        detail = _("{bot}: {score}/{max_score}; not passed: {steps}").format(
+            bot=self.bot,
+            score=report["score"],
+            max_score=report["max_score"],
+            steps=", ".join(missed),
+        )
+        errors = any(s["status"] == "error" for s in counted)
+        return self.record("bot.graded", ERROR if errors else FAILED, detail)
+
+    def grade(self, participant: str, *, env_only: bool = False) -> tuple[int, dict[str, Any]]:
+        """`gtcheck check` of `participant`, in process, on this run's session and clock."""
+        with tempfile.TemporaryDirectory(prefix="gtcheck-validate-") as scratch:
+            args = argparse.Namespace(
+                participant=participant,
+                product_id=participant,
+                endpoint_url=self.target.endpoint_url,
+                profile=None,
+                table=self.target.table,
+                regions=self.target.regions,
+                timeout=self.settings.timeout,
+                report_dir=Path(scratch) if env_only else self.settings.report_dir,
+                no_html=env_only,
+                lang=None,
+            )
+            argv = check.pytest_args(args)
+            if env_only:
+                argv[0] = str(bundled.checks_dir() / "test_env.py")
+            inject = check.Inject(
+                Runtime(session=self.session, monotonic=self.monotonic, sleep=self.sleep)
+            )
+            with check.own_pytest(), redirect_stdout(io.StringIO()):
+                pytest.main(argv, plugins=[plugin, inject])
+            grader = inject.grader
+            if grader is None:
+                return 2, {}
+            return grader.exit_code(), grader.report()
+
+    # ----- 3. latency ----------------------------------------------------------------------
+    def measure_latency(self) -> str:
+        window_start = self.now()
+        try:
+            summaries = probe.measure(
+                self.clients,
+                self.target,
+                self.settings.probes,
+                timeout=self.settings.timeout,
+                sleep=self.sleep,
+                monotonic=self.monotonic,
+                now=self.now,
+                run_id=self.run_id,
+            )
+        except GtcheckError as problem:
+            return self.record("latency", ERROR, str(problem))
+        window = (window_start, self.now())
+        stuck = []
+        for direction, summary in summaries.items():
+            entry = summary.as_json()
+            receiving = direction.split("->")[1]
+            entry["cloudwatch_avg"] = self.cloudwatch_avg(receiving, window)
+            entry["within_page_claim"] = summary.within_page_claim
+            entry["sent"] = summary.sent
+            entry["probes"] = [
+                {"latency_ms": s.latency_ms, "resolution_ms": s.resolution_ms}
+                for s in summary.probes
+            ]
+            self.latency[direction] = entry
+            if summary.not_arrived or summary.unconfirmed:
+                stuck.append(
+                    _("{direction}: {missing} of {sent} probes did not arrive").format(
+                        direction=direction,
+                        missing=summary.not_arrived + summary.unconfirmed,
+                        sent=summary.sent,
+                    )
+                )
+        if stuck:
+            return self.record(
+                "latency",
+                FAILED,
+                _("replication stuck: {directions}").format(directions="; ".join(stuck)),
+            )
+        shown = "; ".join(
+            _("{direction} p50 {p50} ms").format(direction=d, p50=e["p50"])
+            for d, e in self.latency.items()
+        )
+        return self.record("latency", PASSED, shown)
+
+    def cloudwatch_avg(self, receiving: str, window: tuple[float, float]) -> float | None:
+        """CloudWatch's average ReplicationLatency into `receiving` over the window; None
+        without datapoints (or without access to CloudWatch)."""
+        start, end = (datetime.fromtimestamp(t, tz=UTC) for t in window)
+        points: list[dict[str, Any]] = []
+        for region in self.target.regions:
+            if region == receiving:
+                continue
+            try:
+                answer = self.clients.cloudwatch(region).get_metric_statistics(
+                    Namespace="AWS/DynamoDB",
+                    MetricName="ReplicationLatency",
+                    Dimensions=[
+                        {"Name": "TableName", "Value": self.target.table},
+                        {"Name": "ReceivingRegion", "Value": receiving},
+                    ],
+                    StartTime=start.replace(second=0, microsecond=0),
+                    EndTime=end.replace(microsecond=0) + _minute(),
+                    Period=60,
+                    Statistics=["Average", "SampleCount"],
+                )
+            except Exception:  # CloudWatch is an extra, never a verdict
+                continue
+            points += answer.get("Datapoints", [])
+        counted = sum(p.get("SampleCount", 1) for p in points)
+        if not points or not counted:
+            return None
+        total = sum(p["Average"] * p.get("SampleCount", 1) for p in points)
+        return round(total / counted, 3)
+
+    # ----- 4. scenarios --------------------------------------------------------------------
+    def play(self, scenario_id: str) -> str:
+        stage = scenarios.Stage(
+            self.runner(), self.run_id, marks.expires_at(self.now()), self._noted, self.now
+        )
+        verdict = scenarios.SCENARIOS[scenario_id](stage)
+        self.scenarios.append(verdict.as_json())
+        return verdict.status
+
+    def _noted(self, region: str, key: dict[str, Any]) -> None:
+        """The spied clients note every put; nothing more to do here."""
+
+    # ----- 5. clean-up -----------------------------------------------------------------------
+    def clean_up(self) -> Removal:
+        """Remove everything written, once."""
+        if self.removal is None:
+            self.removal = Removal()  # a second caller (Ctrl-C mid-way) does not start over
+            try:
+                self.removal = remove(self.runner(), self.ledger, self.run_id)
+            except GtcheckError as problem:
+                self.removal = Removal(
+                    written=len(self.ledger.written) * len(self.target.regions),
+                    left=len(self.ledger.written) * len(self.target.regions),
+                    problem=str(problem),
+                )
+        return self.removal
+
+    def record_cleanup(self) -> str:
+        removal = self.clean_up()
+        if removal.problem:
+            return self.record("cleanup", ERROR, removal.problem)
+        detail = _("{deleted} of {written} item copies deleted, {left} left").format(
+            deleted=removal.deleted, written=removal.written, left=removal.left
+        )
+        if removal.changed:
+            detail += "; " + _("changed by another process, not deleted: {keys}").format(
+                keys=", ".join(removal.changed)
+            )
+        return self.record("cleanup", PASSED if removal.left == 0 else FAILED, detail)
+
+    # ----- the document ------------------------------------------------------------------------
+    def statuses(self) -> list[str]:
+        return [c["status"] for c in self.checks] + [s["status"] for s in self.scenarios]
+
+    def exit_code(self) -> int:
+        statuses = self.statuses()
+        if ERROR in statuses:
+            return 3
+        if FAILED in statuses or not statuses:
+            return 1
+        return 0
+
+    def document(self) -> dict[str, Any]:
+        removal = self.removal or Removal()
+        return {
+            "schema": SCHEMA,
+            "ok": self.exit_code() == 0,
+            "table": self.target.table,
+            "regions": list(self.target.regions),
+            "started_at": self.started_at.isoformat(timespec="seconds"),
+            "duration_s": round(self.monotonic() - self.started, 3),
+            "lang": _lang(),
+            "run_id": self.run_id,
+            "bot": self.bot,
+            "page_claim_ms": probe.PAGE_CLAIM_MS,
+            "checks": self.checks,
+            "latency_ms": self.latency,
+            "scenarios": self.scenarios,
+            "cleanup": removal.as_json(),
+        }
+
+
+def _minute() -> Any:
+    from datetime import timedelta
+
+    return timedelta(minutes=1)
+
+
+def _lang() -> str:
+    from gtcheck.i18n import language
+
+    return language()
