@@ -88,6 +88,8 @@ def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]
     """After every teardown (the clean-up included): write the report."""
     result = yield
     run = session.config.stash.get(RUN_KEY, None)
+    if run is not None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+        run.interrupted = True
     if run is not None and run.checks:
         page.write(run.settings.report_dir, run.document())
     return result

@@ -27,7 +27,12 @@ from gtcheck.bot import solve
 from gtcheck.bot.runner import Runner, quiet
 from gtcheck.config import Runtime
 from gtcheck.diagnose import missing_table_hint
-from gtcheck.errors import EnvironmentProblem, GtcheckError, ReplicationTimeout
+from gtcheck.errors import (
+    EnvironmentProblem,
+    GtcheckError,
+    ReplicationTimeout,
+    ResourceMissing,
+)
 from gtcheck.i18n import _
 from gtcheck.target import Target
 from gtcheck.templates import Placeholders
@@ -65,6 +70,7 @@ class ValidationRun:
     removal: Removal | None = None
     ledger: Ledger = field(default_factory=Ledger)
     ready: bool = False
+    interrupted: bool = False
     solved: bool = False
     environment_problem: str | None = None
 
@@ -152,14 +158,12 @@ class ValidationRun:
         """Each region's table status, and every replica's as the others list it."""
         states: dict[str, str] = {}
         for region in self.target.regions:
-            answer = run.request_unless(
-                frozenset({"ResourceNotFoundException"}), region, "describe_table"
-            )
-            if answer is None:
+            try:
+                table = run.request(region, "describe_table")["Table"]
+            except ResourceMissing:
                 raise EnvironmentProblem(
                     missing_table_hint(self.target.table, region, self.target.primary)
-                )
-            table = answer["Table"]
+                ) from None
             states.setdefault(region, table.get("TableStatus", "ACTIVE"))
             if states[region] == "ACTIVE" and table.get("TableStatus") != "ACTIVE":
                 states[region] = table.get("TableStatus", "ACTIVE")
@@ -244,7 +248,9 @@ class ValidationRun:
                 Runtime(session=self.session, monotonic=self.monotonic, sleep=self.sleep)
             )
             with check.own_pytest(), redirect_stdout(io.StringIO()):
-                pytest.main(argv, plugins=[plugin, inject])
+                status = pytest.main(argv, plugins=[plugin, inject])
+            if status == pytest.ExitCode.INTERRUPTED:
+                raise KeyboardInterrupt  # the inner run swallowed Ctrl-C: stop this one too
             grader = inject.grader
             if grader is None:
                 return 2, {}
@@ -374,6 +380,9 @@ class ValidationRun:
         return [c["status"] for c in self.checks] + [s["status"] for s in self.scenarios]
 
     def exit_code(self) -> int:
+        """3 for an environment error, 1 for a failure, 2 when stopped (as Ctrl-C is)."""
+        if self.interrupted:
+            return 2
         statuses = self.statuses()
         if ERROR in statuses:
             return 3
@@ -391,6 +400,7 @@ class ValidationRun:
             "started_at": self.started_at.isoformat(timespec="seconds"),
             "duration_s": round(self.monotonic() - self.started, 3),
             "lang": _lang(),
+            "interrupted": self.interrupted,
             "run_id": self.run_id,
             "bot": self.bot,
             "page_claim_ms": probe.PAGE_CLAIM_MS,
