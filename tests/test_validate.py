@@ -304,3 +304,20 @@ def test_bad_input_is_one_line_and_exit_2(words, capsys):
     assert len(err.splitlines()) == 1
     assert err.startswith("gtcheck")
     assert "error:" in err
+
+
+def test_sigterm_raises_the_interrupt_that_runs_every_clean_up():
+    """Under `sigterm_interrupts`, SIGTERM is a KeyboardInterrupt (so pytest's teardown and
+    the door's `finally` clean up); afterwards the previous handler is back."""
+    import os
+    import signal
+
+    def terminated() -> None:
+        with validate.sigterm_interrupts():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(1.0)  # the signal arrives at once; this only bounds a broken handler
+
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt):
+        terminated()
+    assert signal.getsignal(signal.SIGTERM) == before

@@ -118,6 +118,9 @@ def run(
 
 def run_command(args: argparse.Namespace) -> int:
     code, validation = run(args)
+    if validation is not None and validation.interrupted:
+        line = _("interrupted; the clean-up ran (see the report)")
+        print(f"gtcheck validate: {line}", file=sys.stderr)
     if validation is not None:
         print(
             "gtcheck validate: "
