@@ -210,6 +210,7 @@ def test_a_replica_creating_is_waited_for_and_the_wait_reported(tmp_path):
     assert code == 0, document
     replicas = next(c for c in document["checks"] if c["id"] == "env.replicas")
     assert "waited 1" in replicas["detail"]  # 12 s to 15 s, in 5 s polls
+    assert "was eu-west-1 CREATING" in replicas["detail"]
 
 
 def test_a_class_table_is_byte_identical_after_a_validation(tmp_path):

@@ -5,7 +5,8 @@ scenarios), notes its key and region before it is sent, so even a run stopped ha
 knows what to remove. Removing deletes each item in the region it was written in and
 waits until the deletion is seen replicated everywhere; what is still there at the
 deadline is deleted where it is. An item of the run's that another process changed (its
-marker is no longer the run's) is reported and left alone.
+marker is no longer the run's) is reported and left alone. Reads and deletes are paced
+by budgets of half the table's provisioned capacity, as the probes' are.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from gtcheck import marks
 from gtcheck.aws import Clients
 from gtcheck.bot.runner import Runner
+from gtcheck.budget import ReadBudget, WriteBudget
 from gtcheck.errors import GtcheckError, ReplicationTimeout
 
 Typed = dict[str, Any]
@@ -79,12 +81,41 @@ class Removal:
         }
 
 
+class Paced:
+    """One GetItem or DeleteItem at a time, each inside its region's budget."""
+
+    def __init__(self, run: Runner) -> None:
+        self.run = run
+        self.reads, self.writes = ReadBudget(run.monotonic), WriteBudget(run.monotonic)
+        for region in run.target.regions:
+            table = run.request(region, "describe_table")["Table"]
+            throughput = table.get("ProvisionedThroughput") or {}
+            self.reads.provision(region, run.target.table, throughput.get("ReadCapacityUnits"))
+            self.writes.provision(region, run.target.table, throughput.get("WriteCapacityUnits"))
+
+    def request_unless(
+        self, refusals: frozenset[str], region: str, operation: str, **kwargs: Any
+    ) -> dict[str, Any] | None:
+        budget = self.reads if operation == "get_item" else self.writes
+        table = self.run.target.table
+        while not budget.affordable(region, table, 1.0):
+            self.run.sleep(max(budget.seconds_until(region, table, 1.0), 0.01))
+        budget.charge(region, table, 1.0)
+        return self.run.request_unless(refusals, region, operation, **kwargs)
+
+    def request(self, region: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+        answer = self.request_unless(frozenset(), region, operation, **kwargs)
+        assert answer is not None
+        return answer
+
+
 def remove(run: Runner, ledger: Ledger, run_id: str) -> Removal:
     """Delete everything in `ledger`, see the deletions replicated, count the copies."""
     regions = run.target.regions
+    paced = Paced(run)
     entries = list(ledger.written.values())
     removal = Removal(written=len(entries) * len(regions))
-    ours = [(region, key) for region, key in entries if _delete(run, region, key, run_id)]
+    ours = [(region, key) for region, key in entries if _delete(paced, region, key, run_id)]
     removal.changed = [
         key["PK"]["S"] for region, key in entries if (region, key) not in ours
     ]
@@ -92,7 +123,7 @@ def remove(run: Runner, ledger: Ledger, run_id: str) -> Removal:
 
     def gone() -> bool:
         for (pk, region), key in list(present.items()):
-            if _holds(run, region, key, run_id) is None:
+            if _holds(paced, region, key, run_id) is None:
                 del present[(pk, region)]
         return not present
 
@@ -101,8 +132,8 @@ def remove(run: Runner, ledger: Ledger, run_id: str) -> Removal:
     except ReplicationTimeout:
         removal.replicated = False
         for (pk, region), key in list(present.items()):
-            _delete(run, region, key, run_id)
-            if _holds(run, region, key, run_id) is None:
+            _delete(paced, region, key, run_id)
+            if _holds(paced, region, key, run_id) is None:
                 del present[(pk, region)]
     except GtcheckError as problem:
         removal.problem = str(problem)
@@ -115,7 +146,7 @@ def _marked(key: Typed, run_id: str) -> bool:
     return key["PK"]["S"].startswith(marks.run_prefix(run_id))
 
 
-def _delete(run: Runner, region: str, key: Typed, run_id: str) -> bool:
+def _delete(run: Paced, region: str, key: Typed, run_id: str) -> bool:
     """Delete one item where it was written; False when it is no longer the run's own.
 
     A marked item (probe, scenario) is deleted only while it carries the run's marker; a
@@ -133,7 +164,7 @@ def _delete(run: Runner, region: str, key: Typed, run_id: str) -> bool:
     return held is None  # already gone (the probes delete their own): still ours
 
 
-def _holds(run: Runner, region: str, key: Typed, run_id: str) -> Typed | None:
+def _holds(run: Paced, region: str, key: Typed, run_id: str) -> Typed | None:
     """The run's copy of `key` in `region`, if it is still there."""
     item = run.request(region, "get_item", Key=key, ConsistentRead=True).get("Item")
     if item is None:

@@ -115,8 +115,9 @@ class ValidationRun:
     def environment(self) -> list[dict[str, Any]]:
         """Wait until the table and every replica are ACTIVE (or the deadline), then run
         the workshop's own environment steps."""
+        seen: dict[str, str] = {}
         try:
-            waited = self._wait_ready()
+            waited = self._wait_ready(seen)
         except GtcheckError as problem:
             self.record("env.replicas", ERROR, str(problem))
             return self.checks
@@ -130,17 +131,23 @@ class ValidationRun:
                 detail = _("{regions} ACTIVE (waited {seconds} s)").format(
                     regions=", ".join(self.target.regions), seconds=round(waited, 1)
                 )
+                if seen:
+                    detail += "; " + _("was {states}").format(
+                        states=", ".join(f"{r} {s}" for r, s in seen.items())
+                    )
             self.record(step["id"], status, detail)
         self.ready = bool(report) and all(c["status"] == PASSED for c in self.checks)
         return self.checks
 
-    def _wait_ready(self) -> float:
-        """Seconds waited until every region's table and replicas were ACTIVE."""
+    def _wait_ready(self, seen: dict[str, str]) -> float:
+        """Seconds waited until every region's table and replicas were ACTIVE; `seen`
+        gathers the other states met on the way (CREATING, UPDATING)."""
         run = self.runner()
         started = self.monotonic()
         while True:
             states = self._states(run)
             creating = {region: state for region, state in states.items() if state != "ACTIVE"}
+            seen.update(creating)
             waited = self.monotonic() - started
             if not creating:
                 return waited
