@@ -322,3 +322,51 @@ def test_sigterm_raises_the_interrupt_that_runs_every_clean_up():
     with pytest.raises(KeyboardInterrupt):
         terminated()
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_latency_probe_another_process_changed_is_left_and_reported(tmp_path):
+    """A probe rewritten in flight by another process (its own marker): the run does not
+    crash, the probe is not deleted, and the clean-up names it."""
+    sim = make_sim()
+    state = {"done": False}
+
+    def tampering_sleep(seconds: float) -> None:
+        sim.advance(seconds)
+        if state["done"] or sim.request_log.writes() < 8:  # the probes are going out
+            return
+        for item in sim.client("dynamodb", US).scan(TableName=TABLE)["Items"]:
+            if ">" in item["PK"]["S"] and marks.is_probe(item):
+                item[marks.PROBE_MARKER] = {"S": "someone-else"}
+                sim.client("dynamodb", US).put_item(TableName=TABLE, Item=item)
+                state["done"] = True
+                return
+
+    code, document = run_validate(sim, tmp_path, probes=3, sleep=tampering_sleep)
+    assert state["done"]
+    assert code == 0, document  # changed after it arrived: its measurement stands
+    assert len(document["cleanup"]["changed"]) == 1
+    cleanup = next(c for c in document["checks"] if c["id"] == "cleanup")
+    assert "changed by another process, not deleted" in cleanup["detail"]
+    assert document["cleanup"]["left"] == 0
+    sim.advance(5.0)
+    left = [
+        item
+        for region in sim.config.regions
+        for item in sim.client("dynamodb", region).scan(TableName=TABLE)["Items"]
+    ]
+    assert left
+    assert {item[marks.PROBE_MARKER]["S"] for item in left} == {"someone-else"}
+
+
+@pytest.mark.browser
+def test_the_validation_page_passes_axe(tmp_path):
+    """No serious or critical WCAG 2.1 AA violation on a page with passed and failed
+    parts (replication paused one way)."""
+    from tests import accessibility
+
+    sim = make_sim()
+    sim.pause(US, EU)
+    run_validate(sim, tmp_path, probes=3, timeout=5.0)
+    found = accessibility.violations(tmp_path / "validation.html")
+    serious = [v.summary() for v in found if v.impact in accessibility.SERIOUS]
+    assert not serious
