@@ -178,8 +178,12 @@ def test_replication_paused_one_way_fails_and_names_the_direction(tmp_path):
 
 def test_a_missing_replica_is_exit_3_with_the_hint(tmp_path, capsys):
     sim = make_sim(setup=TableSetup.PRIMARY)
-    code, document = run_validate(sim, tmp_path)
+    junit = tmp_path / "validation.xml"
+    code, document = run_validate(sim, tmp_path, junitxml=junit)
     assert code == 3
+    tree = ET.parse(junit)
+    assert len(list(tree.iter("error"))) == 1  # an environment error, not a failure
+    assert not list(tree.iter("failure"))
     replicas = next(c for c in document["checks"] if c["id"] == "env.replicas")
     assert replicas["status"] == "error"
     assert "add the eu-west-1 replica" in replicas["detail"]

@@ -13,7 +13,7 @@ import pytest
 
 from gtcheck import argtypes
 from gtcheck.config import Runtime
-from gtcheck.errors import UsageError
+from gtcheck.errors import EnvironmentProblem, UsageError
 from gtcheck.plugin import RUNTIME_KEY
 from gtcheck.target import Target
 from gtcheck.validation import page
@@ -81,6 +81,23 @@ def validation(request: pytest.FixtureRequest) -> Generator[ValidationRun, None,
         yield run
     finally:
         run.clean_up()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A part the environment kept from running is reported in the setup phase, which is
+    how pytest (terminal, JUnit XML) tells an error from a failure."""
+    report = yield
+    if (
+        report.when == "call"
+        and report.failed
+        and call.excinfo is not None
+        and call.excinfo.errisinstance(EnvironmentProblem)
+    ):
+        report.when = "setup"  # type: ignore[misc]
+    return report
 
 
 @pytest.hookimpl(wrapper=True)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from gtcheck.errors import EnvironmentProblem
 from gtcheck.i18n import _
 from gtcheck.scenarios import SCENARIOS
-from gtcheck.validation.run import PASSED, ValidationRun
+from gtcheck.validation.run import ERROR, PASSED, ValidationRun
 
 
 def _verdict(status: str, what: str) -> None:
+    """A failed part fails its test; one the environment kept from running is an error
+    (JUnit's <error>, not <failure>)."""
+    if status == ERROR:
+        raise EnvironmentProblem(f"{what}: {status}")
     if status != PASSED:
         pytest.fail(f"{what}: {status}", pytrace=False)
 
@@ -23,6 +28,8 @@ def test_environment(validation: ValidationRun) -> None:
     """Table, replicas (waited for while CREATING), indexes and streams in every region."""
     checks = validation.environment()
     bad = [f"{c['id']} {c['status']}: {c['detail']}" for c in checks if c["status"] != PASSED]
+    if any(c["status"] == ERROR for c in checks):
+        raise EnvironmentProblem("; ".join(bad))
     if bad:
         pytest.fail("; ".join(bad), pytrace=False)
 
