@@ -374,3 +374,73 @@ def test_the_validation_page_passes_axe(tmp_path):
     found = accessibility.violations(tmp_path / "validation.html")
     serious = [v.summary() for v in found if v.impact in accessibility.SERIOUS]
     assert not serious
+
+
+def _document(**changes) -> dict:
+    document = {
+        "schema": "gtcheck.validation/1",
+        "ok": False,
+        "table": TABLE,
+        "regions": [US, EU],
+        "started_at": "2026-12-02T09:00:00+00:00",
+        "duration_s": 1.0,
+        "lang": "en",
+        "bot": "gtcheck-bot-x",
+        "page_claim_ms": 2000.0,
+        "checks": [],
+        "latency_ms": {},
+        "scenarios": [],
+        "cleanup": {"written": 0, "deleted": 0, "left": 0, "changed": []},
+    }
+    return {**document, **changes}
+
+
+def test_histogram_bins_are_the_probes_resolution():
+    """Pure: five probes known to 250 ms fall in 250 ms bins, never finer."""
+    from gtcheck.validation.page import histogram
+
+    entry = {
+        "resolution_ms": 250.0,
+        "probes": [{"latency_ms": v, "resolution_ms": 250.0} for v in (875, 925, 975, 1025, 1075)],
+    }
+    svg = histogram(FORWARD, entry, 2000.0)
+    assert 'role="img"' in svg
+    assert "in bins of 250 ms" in svg
+    assert svg.count("<rect") == 1 + 2  # the track, and bins 750-1000 and 1000-1250
+    assert histogram(FORWARD, {"probes": []}, 2000.0) == ""
+
+
+def test_every_value_on_the_page_is_escaped():
+    from gtcheck.validation.page import html
+
+    hostile = "<script>alert(1)</script>"
+    page = html(
+        _document(
+            table=hostile,
+            checks=[{"id": "cleanup", "status": "failed", "detail": hostile}],
+            scenarios=[{"id": hostile, "status": "error", "explanation": hostile}],
+        )
+    )
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_a_verdict_is_explained_in_the_readers_language():
+    """The verdict is data; its words are chosen when shown."""
+    from gtcheck import i18n
+    from gtcheck.scenarios import INVENTORY_LOST, Verdict
+
+    verdict = Verdict(
+        "inventory-race",
+        "passed",
+        INVENTORY_LOST,
+        {"start": 100, "regions": "us-east-1, eu-west-1", "stock": 99, "expected": 98,
+         "lost": 1, "primary": US},
+    )
+    assert "last writer wins" in verdict.explanation()
+    previous = i18n.chosen_language()
+    i18n.set_language("vi")
+    try:
+        assert "Last Writer Wins" in verdict.explanation()
+    finally:
+        i18n.set_language(previous)
