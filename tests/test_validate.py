@@ -146,7 +146,7 @@ def test_clean_up_leaves_nothing_and_counts_every_copy(healthy):
 
 
 def test_the_html_report_is_self_contained_and_accessible(healthy):
-    _sim, _code, _document, report_dir = healthy
+    _sim, _code, document, report_dir = healthy
     page = (report_dir / "validation.html").read_text()
     assert page.startswith('<!DOCTYPE html><html lang="en">')
     assert "http://" not in page
@@ -155,6 +155,10 @@ def test_the_html_report_is_self_contained_and_accessible(healthy):
     assert f'aria-label="{FORWARD}: 20 probes' in page.replace("&gt;", ">")
     assert '<span aria-hidden="true">\u2714</span> passed' in page
     assert "last writer wins" in page
+    assert document["bot_report"] == f"validation-bot/{document['bot']}.html"
+    assert (report_dir / document["bot_report"]).is_file()
+    assert f'href="validation-bot/{document["bot"]}.html"' in page
+    assert [p.name for p in report_dir.glob("*.json")] == ["validation.json"]
 
 
 def test_replication_paused_one_way_fails_and_names_the_direction(tmp_path):

@@ -11,6 +11,7 @@ import json
 import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from gtcheck.html_report import text
 from gtcheck.html_style import MUTED, STATUS_COLOURS, STATUS_ICONS, TEXT, TRACK
@@ -93,6 +94,12 @@ def _facts(document: dict[str, Any]) -> str:
         (_("Bot participant"), document.get("bot", "")),
     ]
     cells = "".join(f"<tr><th scope=row>{text(k)}</th><td>{text(v)}</td></tr>" for k, v in rows)
+    link = document.get("bot_report")
+    if link:
+        cells += (
+            f"<tr><th scope=row>{text(_('Bot report'))}</th>"
+            f'<td><a href="{quote(link)}">{text(link)}</a></td></tr>'
+        )
     return f"<table>{cells}</table>"
 
 

@@ -42,6 +42,7 @@ SCHEMA = "gtcheck.validation/1"
 PASSED, FAILED, ERROR = "passed", "failed", "error"
 ENV_STEPS = ("env.table", "env.replicas", "env.indexes", "env.streams")
 BOT_PREFIX = "gtcheck-bot-"
+BOT_REPORTS = "validation-bot"  # folder under --report-dir
 READY_POLL_S = 5.0  # DescribeTable is free of read capacity, but a replica takes minutes
 MAX_PROBES = 1000
 DEFAULT_PROBES = 20
@@ -93,6 +94,12 @@ class ValidationRun:
     def bot(self) -> str:
         """The bot participant: unique per run, so its items are the run's own."""
         return f"{BOT_PREFIX}{self.run_id}"
+
+    @property
+    def bot_report_dir(self) -> Path:
+        """The bot's own report, in a folder of its own: `grade --collect` of the class's
+        report folder must not take the bot for a participant."""
+        return self.settings.report_dir / BOT_REPORTS
 
     def runner(self, timeout: float | None = None) -> Runner:
         """A fresh deadline: each part waits at most the run's --timeout."""
@@ -244,7 +251,7 @@ class ValidationRun:
                 table=self.target.table,
                 regions=self.target.regions,
                 timeout=self.settings.timeout,
-                report_dir=Path(scratch) if env_only else self.settings.report_dir,
+                report_dir=Path(scratch) if env_only else self.bot_report_dir,
                 no_html=env_only,
                 lang=None,
             )
@@ -410,6 +417,7 @@ class ValidationRun:
             "interrupted": self.interrupted,
             "run_id": self.run_id,
             "bot": self.bot,
+            "bot_report": f"{BOT_REPORTS}/{self.bot}.html" if self.solved else None,
             "page_claim_ms": probe.PAGE_CLAIM_MS,
             "checks": self.checks,
             "latency_ms": self.latency,
