@@ -73,6 +73,7 @@ class ValidationRun:
     ready: bool = False
     interrupted: bool = False
     solved: bool = False
+    bot_graded: bool = False  # the bot's report was written
     environment_problem: str | None = None
 
     def __post_init__(self) -> None:
@@ -224,6 +225,7 @@ class ValidationRun:
         _code, report = self.grade(self.bot)
         if not report:
             return self.record("bot.graded", ERROR, _("the bot's check did not run"))
+        self.bot_graded = True
         counted = [s for s in report["steps"] if s["kind"] != "info"]
         missed = [f"{s['id']} {s['status']}" for s in counted if s["status"] != "passed"]
         if not missed:
@@ -417,7 +419,7 @@ class ValidationRun:
             "interrupted": self.interrupted,
             "run_id": self.run_id,
             "bot": self.bot,
-            "bot_report": f"{BOT_REPORTS}/{self.bot}.html" if self.solved else None,
+            "bot_report": f"{BOT_REPORTS}/{self.bot}.html" if self.bot_graded else None,
             "page_claim_ms": probe.PAGE_CLAIM_MS,
             "checks": self.checks,
             "latency_ms": self.latency,
