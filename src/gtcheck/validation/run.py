@@ -26,16 +26,14 @@ from gtcheck.aws import make_session
 from gtcheck.bot import solve
 from gtcheck.bot.runner import Runner, quiet
 from gtcheck.config import Runtime
-from gtcheck.diagnose import missing_table_hint
 from gtcheck.errors import (
-    EnvironmentProblem,
     GtcheckError,
     ReplicationTimeout,
-    ResourceMissing,
 )
 from gtcheck.i18n import _
 from gtcheck.target import Target
 from gtcheck.templates import Placeholders
+from gtcheck.validation import cloudwatch, environment
 from gtcheck.validation.ledger import Ledger, Removal, SpiedClients, remove
 
 SCHEMA = "gtcheck.validation/1"
@@ -43,7 +41,6 @@ PASSED, FAILED, ERROR = "passed", "failed", "error"
 ENV_STEPS = ("env.table", "env.replicas", "env.indexes", "env.streams")
 BOT_PREFIX = "gtcheck-bot-"
 BOT_REPORTS = "validation-bot"  # folder under --report-dir
-READY_POLL_S = 5.0  # DescribeTable is free of read capacity, but a replica takes minutes
 MAX_PROBES = 1000
 DEFAULT_PROBES = 20
 
@@ -125,7 +122,7 @@ class ValidationRun:
         the workshop's own environment steps."""
         seen: dict[str, str] = {}
         try:
-            waited = self._wait_ready(seen)
+            waited = environment.wait_ready(self.runner(), self.sleep, seen)
         except GtcheckError as problem:
             self.record("env.replicas", ERROR, str(problem))
             return self.checks
@@ -146,57 +143,6 @@ class ValidationRun:
             self.record(step["id"], status, detail)
         self.ready = bool(report) and all(c["status"] == PASSED for c in self.checks)
         return self.checks
-
-    def _wait_ready(self, seen: dict[str, str]) -> float:
-        """Seconds waited until every region's table and replicas were ACTIVE; `seen`
-        gathers the other states met on the way (CREATING, UPDATING)."""
-        run = self.runner()
-        started = self.monotonic()
-        while True:
-            states = self._states(run)
-            creating = {region: state for region, state in states.items() if state != "ACTIVE"}
-            seen.update(creating)
-            waited = self.monotonic() - started
-            if not creating:
-                return waited
-            if self.monotonic() >= run.deadline:
-                shown = ", ".join(f"{region} {state}" for region, state in creating.items())
-                raise EnvironmentProblem(
-                    _(
-                        "replica still creating after {seconds} s ({states}): wait until it "
-                        "is ACTIVE, or raise --timeout"
-                    ).format(seconds=round(waited, 1), states=shown)
-                )
-            self.sleep(min(READY_POLL_S, max(run.deadline - self.monotonic(), 0.01)))
-
-    def _states(self, run: Runner) -> dict[str, str]:
-        """Each region's table status, and every replica's as the others list it."""
-        states: dict[str, str] = {}
-        for region in self.target.regions:
-            try:
-                table = run.request(region, "describe_table")["Table"]
-            except ResourceMissing:
-                raise EnvironmentProblem(
-                    missing_table_hint(self.target.table, region, self.target.primary)
-                ) from None
-            states.setdefault(region, table.get("TableStatus", "ACTIVE"))
-            if states[region] == "ACTIVE" and table.get("TableStatus") != "ACTIVE":
-                states[region] = table.get("TableStatus", "ACTIVE")
-            for replica in table.get("Replicas", []):
-                name, status = replica.get("RegionName"), replica.get("ReplicaStatus", "ACTIVE")
-                if name in self.target.regions and status != "ACTIVE":
-                    states[name] = status
-        listed = self._listed(run)
-        for region in self.target.regions:
-            if region not in listed:
-                raise EnvironmentProblem(
-                    missing_table_hint(self.target.table, region, self.target.primary)
-                )
-        return states
-
-    def _listed(self, run: Runner) -> set[str]:
-        table = run.request(self.target.primary, "describe_table")["Table"]
-        return {self.target.primary} | {r.get("RegionName") for r in table.get("Replicas", [])}
 
     # ----- 2. the bot ----------------------------------------------------------------------
     def solve_bot(self) -> str:
@@ -293,7 +239,9 @@ class ValidationRun:
         for direction, summary in summaries.items():
             entry = summary.as_json()
             receiving = direction.split("->")[1]
-            entry["cloudwatch_avg"] = self.cloudwatch_avg(receiving, window)
+            entry["cloudwatch_avg"] = cloudwatch.average(
+                self.clients, self.target, receiving, window
+            )
             entry["within_page_claim"] = summary.within_page_claim
             entry["sent"] = summary.sent
             entry["probes"] = [
@@ -320,36 +268,6 @@ class ValidationRun:
             for d, e in self.latency.items()
         )
         return self.record("latency", PASSED, shown)
-
-    def cloudwatch_avg(self, receiving: str, window: tuple[float, float]) -> float | None:
-        """CloudWatch's average ReplicationLatency into `receiving` over the window; None
-        without datapoints (or without access to CloudWatch)."""
-        start, end = (datetime.fromtimestamp(t, tz=UTC) for t in window)
-        points: list[dict[str, Any]] = []
-        for region in self.target.regions:
-            if region == receiving:
-                continue
-            try:
-                answer = self.clients.cloudwatch(region).get_metric_statistics(
-                    Namespace="AWS/DynamoDB",
-                    MetricName="ReplicationLatency",
-                    Dimensions=[
-                        {"Name": "TableName", "Value": self.target.table},
-                        {"Name": "ReceivingRegion", "Value": receiving},
-                    ],
-                    StartTime=start.replace(second=0, microsecond=0),
-                    EndTime=end.replace(microsecond=0) + _minute(),
-                    Period=60,
-                    Statistics=["Average", "SampleCount"],
-                )
-            except Exception:  # CloudWatch is an extra, never a verdict
-                continue
-            points += answer.get("Datapoints", [])
-        counted = sum(p.get("SampleCount", 1) for p in points)
-        if not points or not counted:
-            return None
-        total = sum(p["Average"] * p.get("SampleCount", 1) for p in points)
-        return round(total / counted, 3)
 
     # ----- 4. scenarios --------------------------------------------------------------------
     def play(self, scenario_id: str) -> str:
@@ -426,12 +344,6 @@ class ValidationRun:
             "scenarios": self.scenarios,
             "cleanup": removal.as_json(),
         }
-
-
-def _minute() -> Any:
-    from datetime import timedelta
-
-    return timedelta(minutes=1)
 
 
 def _lang() -> str:
