@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "add_parser",
         "a whole class in one gradebook; --collect DIR: from the N.json participants sent",
     ),
+    "validate": (
+        "gtcheck.validate",
+        "add_parser",
+        "prove an environment works end to end: bot, latency probes, scenarios, clean-up",
+    ),
     "solve": (
         "gtcheck.solve",
         "add_solve_parser",

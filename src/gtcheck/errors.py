@@ -32,6 +32,11 @@ class EnvironmentProblem(GtcheckError):
         self.regions = regions
 
 
+class ReplicationTimeout(EnvironmentProblem):
+    """A write did not arrive where it should within the deadline: the environment answers
+    but does not replicate (validate counts it a failure, not an unusable environment)."""
+
+
 class ResourceMissing(EnvironmentProblem):
     """AWS answered ResourceNotFoundException: a table, index or stream is not there."""
 

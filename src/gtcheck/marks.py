@@ -18,6 +18,7 @@ LIFETIME_S = 3600  # how long an item gtcheck wrote may outlive its run
 PROBE_PREFIX = "GTCHECK#probe-"  # PK: GTCHECK#probe-<run id>-<source>><receiving>-<n>
 PROBE_SORT_KEY = "PROBE"
 PROBE_MARKER = "gtcheck_probe"  # attribute holding the run id
+SCENARIO_SORT_KEY = "SCENARIO"
 
 
 def wall_clock() -> float:
@@ -44,6 +45,26 @@ def probe_key(run_id: str, source: str, receiving: str, number: int) -> dict[str
     """The key of probe `number` of a run, written in `source` and awaited in `receiving`."""
     pk = f"{PROBE_PREFIX}{run_id}-{source}>{receiving}-{number:04d}"
     return {"PK": {"S": pk}, "SK": {"S": PROBE_SORT_KEY}}
+
+
+def run_prefix(run_id: str) -> str:
+    """The PK prefix of every marked item of one run (probes and scenario items)."""
+    return f"{PROBE_PREFIX}{run_id}-"
+
+
+def scenario_key(run_id: str, name: str) -> dict[str, Any]:
+    """The key of a validation scenario's item: probe prefix, so `cleanup --probes` finds
+    what a killed run left (with the marker, as for every probe item)."""
+    return {"PK": {"S": f"{run_prefix(run_id)}{name}"}, "SK": {"S": SCENARIO_SORT_KEY}}
+
+
+def own_condition(run_id: str) -> dict[str, Any]:
+    """DynamoDB condition arguments: the item still carries this run's marker."""
+    return {
+        "ConditionExpression": "#gt_marker = :gt_run",
+        "ExpressionAttributeNames": {"#gt_marker": PROBE_MARKER},
+        "ExpressionAttributeValues": {":gt_run": {"S": run_id}},
+    }
 
 
 def probe_item(key: dict[str, Any], run_id: str, ttl: int) -> dict[str, Any]:

@@ -39,6 +39,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds for every probe to arrive; the workshop says "
 WRITE_UNITS = 1.0  # a probe item is far below 1 KB
 CONFIRM_UNITS = 1.0  # one strongly consistent read of a small item
 PAGE_CLAIM_MS = 2000.0  # the workshop page: replication "usually under 2 seconds"
+CONDITION_FAILED = frozenset({"ConditionalCheckFailedException"})
 
 
 @dataclass
@@ -177,6 +178,7 @@ class _Measurement:
         self.watches: dict[str, RegionWatch] = {}
         self.probes: list[_Probe] = []
         self.deleted: dict[str, int] = {}
+        self.changed: dict[str, int] = {}  # not deleted: no longer this run's item
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -305,14 +307,24 @@ class _Measurement:
 
     # ----- after: delete, summarise ------------------------------------------------------------
     def _delete(self) -> None:
-        """Delete every probe written, in its source region (the delete replicates; the TTL
-        and `cleanup --probes` catch what a stopped replication leaves)."""
+        """Delete every probe written, in its source region, only while it still carries this
+        run's marker (another process may have changed it). The delete replicates; the TTL
+        and `cleanup --probes` catch what a stopped replication leaves."""
         for probe in self.probes:
             if probe.started is None:
                 continue
             self._afford(self.writes, probe.source, WRITE_UNITS)
             self.writes.charge(probe.source, self.run.target.table, WRITE_UNITS)
-            self.run.request(probe.source, "delete_item", Key=probe.key)
+            answer = self.run.request_unless(
+                CONDITION_FAILED,
+                probe.source,
+                "delete_item",
+                Key=probe.key,
+                **marks.own_condition(self.run_id),
+            )
+            if answer is None:  # gone already, or another process made it its own
+                self.changed[probe.direction] = self.changed.get(probe.direction, 0) + 1
+                continue
             self.deleted[probe.direction] = self.deleted.get(probe.direction, 0) + 1
 
     def _summaries(self) -> dict[str, Summary]:

@@ -21,7 +21,7 @@ from tenacity.stop import stop_base
 from gtcheck import templates
 from gtcheck.aws import Clients, Transient, call
 from gtcheck.bot.plans import Item, Key, key_of, show
-from gtcheck.errors import EnvironmentProblem
+from gtcheck.errors import EnvironmentProblem, ReplicationTimeout
 from gtcheck.target import Target
 
 # Polling: quick at first, so a replication time is measured to a quarter second, then
@@ -145,12 +145,12 @@ class Runner:
         return response.get("Item")
 
     def poll(self, done: Callable[[], bool], failure: Callable[[], str]) -> None:
-        """Call `done` until it is true; past the deadline, raise EnvironmentProblem(failure())."""
+        """Call `done` until it is true; past the deadline, raise ReplicationTimeout(failure())."""
         started = self.monotonic()
         while not done():
             now = self.monotonic()
             if now >= self.deadline:
-                raise EnvironmentProblem(f"{failure()} within the {self.timeout:g} s timeout")
+                raise ReplicationTimeout(f"{failure()} within the {self.timeout:g} s timeout")
             step = POLL_STEP if now - started < FAST_POLL_WINDOW else SLOW_POLL_STEP
             self.sleep(min(step, self.deadline - now))
 
