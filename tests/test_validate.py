@@ -448,3 +448,11 @@ def test_a_verdict_is_explained_in_the_readers_language():
         assert "Last Writer Wins" in verdict.explanation()
     finally:
         i18n.set_language(previous)
+
+
+def test_throttled_reads_still_give_a_correct_verdict(tmp_path):
+    """30% of reads throttled: retries with backoff, and validation still holds."""
+    sim = make_sim(throttle=0.3, seed=3)
+    code, document = run_validate(sim, tmp_path, probes=5)
+    assert code == 0, document
+    assert set(statuses(document).values()) == {"passed"}
