@@ -114,7 +114,7 @@ def _wait_for(condition: Callable[[], Any], what: str) -> Any:
         time.sleep(POLL_SECONDS)
 
 
-def test_put_item_reaches_other_region_only_after_the_lag(aws):
+def test_put_item_reaches_other_region_only_after_the_lag(aws, served_sim: Simulator):
     """A put in us-east-1 is absent from eu-west-1 at once, then arrives there unchanged."""
     item = {
         **_key("USER#cli-replicate"),
@@ -124,9 +124,11 @@ def test_put_item_reaches_other_region_only_after_the_lag(aws):
         "address": {"M": {"city": {"S": "Lisbon"}, "geo": {"L": [{"N": "38.7"}]}}},
         "active": {"BOOL": True},
     }
+    served_sim.pause("us-east-1", "eu-west-1")  # "not there yet" whatever the CLI's start-up
     _put(aws, "us-east-1", item)
 
     assert _get(aws, "eu-west-1", _key("USER#cli-replicate")) is None
+    served_sim.resume("us-east-1", "eu-west-1")
 
     replicated = _wait_for(
         lambda: _get(aws, "eu-west-1", _key("USER#cli-replicate")), "the item in eu-west-1"
@@ -134,7 +136,7 @@ def test_put_item_reaches_other_region_only_after_the_lag(aws):
     assert replicated == item
 
 
-def test_gsi1_query_finds_a_replicated_item_in_both_regions(aws):
+def test_gsi1_query_finds_a_replicated_item_in_both_regions(aws, served_sim: Simulator):
     """A write in eu-west-1 is found through GSI1 (keys only) there at once, in us-east-1 later."""
     item = {
         **_key("ORDER#cli-gsi", "ORDER"),
@@ -143,10 +145,12 @@ def test_gsi1_query_finds_a_replicated_item_in_both_regions(aws):
         "total": {"N": "42"},
     }
     projected = {name: item[name] for name in ("PK", "SK", "GSI1PK", "GSI1SK")}
+    served_sim.pause("eu-west-1", "us-east-1")  # "not there yet" whatever the CLI's start-up
     _put(aws, "eu-west-1", item)
 
     assert _query_gsi1(aws, "eu-west-1", "CUSTOMER#cli-gsi") == [projected]
     assert _query_gsi1(aws, "us-east-1", "CUSTOMER#cli-gsi") == []
+    served_sim.resume("eu-west-1", "us-east-1")
 
     found = _wait_for(
         lambda: _query_gsi1(aws, "us-east-1", "CUSTOMER#cli-gsi"), "GSI1 to find it in us-east-1"
