@@ -129,6 +129,9 @@ def usage(state: dict[str, Any]) -> dict[tuple[str, str, str], float]:
         for label, figures in resources.items():
             out[(region, label, "read")] = float(figures.get("read_units", 0.0))
             out[(region, label, "write")] = float(figures.get("write_units", 0.0))
+            out[(region, label, "refused")] = float(
+                figures.get("refused_reads", 0) + figures.get("refused_writes", 0)
+            )
     return out
 
 
@@ -307,6 +310,8 @@ def report_setting(report: Report, setting: Setting) -> None:
                 f"<= {P95_BAR:.0%}",
                 share is not None and share <= P95_BAR and len(shares) == len(runs),
             )
+    refused = [sum(v for k, v in run.spent.items() if k[2] == "refused") for run in runs]
+    report.row("requests refused for capacity, per run", ", ".join(f"{n:.0f}" for n in refused))
     report.section("  units spent per second of the run (median over runs; max)")
     for key, rate in sorted(setting.provisioned.items()):
         region, resource, kind = key
