@@ -149,3 +149,18 @@ def test_latency_with_a_clock_started_at_the_real_time():
     sim.advance(1.0)
     datapoints = latency(sim, cw_eu, EU, around=time.time() + 1.0)
     assert summary(datapoints) == (1.0, 1000.0, 1000.0)
+
+
+def test_state_lists_recent_deliveries_with_their_latency(sim):
+    (us,) = clients(sim, "dynamodb", US)
+    us.put_item(TableName=TABLE, Item=key("USER#d"))
+    sim.advance(1.0)
+    (delivery,) = sim.state()["recent_deliveries"]
+    assert delivery == {
+        "source": US,
+        "target": EU,
+        "key": ["USER#d", "PROFILE"],
+        "kind": "put",
+        "latency_ms": 1000.0,
+        "at": sim.clock.now(),
+    }

@@ -13,6 +13,7 @@ import json
 import math
 import random
 import threading
+from collections import deque
 from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,8 @@ from gtcheck.sim.queue import Change, Delivery, DeliveryQueue
 from gtcheck.sim.requestlog import RequestLog
 from gtcheck.sim.streamlimit import GetRecordsLimit
 from gtcheck.workshop import known_regions
+
+RECENT_DELIVERIES = 5000  # deliveries kept for the control API's `recent_deliveries`
 
 
 def _plain_key(item: Any) -> Hashable:
@@ -80,6 +83,8 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.delivered = 0
+        # The latest deliveries, oldest first: what each replication really took.
+        self.recent_deliveries: deque[dict[str, Any]] = deque(maxlen=RECENT_DELIVERIES)
         # When each item's latest write was applied, per region: (region, table, key) -> time.
         self.applied_at: dict[tuple[str, str, Hashable], float] = {}
         moto_api_backend.reset()
@@ -223,6 +228,9 @@ class Simulator:
 
         `last_applied`: per region, when the latest write there (a client's or a replicated
         one) was applied, in the clock's seconds; benchmarks time detection from it.
+        `recent_deliveries`: the latest deliveries (at most RECENT_DELIVERIES), each with
+        its direction, key, put or delete, latency in ms as published to CloudWatch, and
+        when it was applied (`at`, the clock's seconds).
         """
         with self.lock:
             last_applied: dict[str, float] = {}
@@ -245,6 +253,7 @@ class Simulator:
                     "usage": {} if self.capacity is None else self.capacity.snapshot(),
                 },
                 "last_applied": last_applied,
+                "recent_deliveries": list(self.recent_deliveries),
             }
 
     # ----- provisioned capacity ------------------------------------------------------------
@@ -404,6 +413,16 @@ class Simulator:
             self.applied_at[(delivery.target, change.table, plain_key)] = self.clock.now()
         now = self.clock.now()
         self.delivered += 1
+        self.recent_deliveries.append(
+            {
+                "source": change.source,
+                "target": delivery.target,
+                "key": [hash_key.value, range_key.value if range_key else None],
+                "kind": "delete" if change.image is None else "put",
+                "latency_ms": round((now - change.written_at) * 1000, 3),
+                "at": now,
+            }
+        )
         publish_latency(
             self.config.account_id,
             (change.source, delivery.target),
