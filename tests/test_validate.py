@@ -283,6 +283,37 @@ def test_an_interrupted_run_still_cleans_up(tmp_path):
         assert sim.client("dynamodb", region).scan(TableName=TABLE)["Items"] == []
 
 
+def test_a_clean_up_interrupted_mid_way_is_started_over(tmp_path, monkeypatch):
+    """Ctrl-C (or SIGTERM) once the clean-up has deleted its first item: the session's
+    teardown starts it over, so every item the run wrote is gone, the bot's included, and
+    the class's table is byte-identical."""
+    from gtcheck.validation import ledger
+
+    sim = make_sim()
+    for name in ("ana", "binh"):
+        write_workshop(sim, name)
+    sim.advance(5.0)
+    before = snapshot(sim)
+    delete = ledger._delete
+    deleted: list[str] = []
+
+    def interrupted_after_one(run, region, key, run_id):
+        answer = delete(run, region, key, run_id)
+        deleted.append(key["PK"]["S"])
+        if len(deleted) == 1:
+            raise KeyboardInterrupt
+        return answer
+
+    monkeypatch.setattr(ledger, "_delete", interrupted_after_one)
+    code, document = run_validate(sim, tmp_path, probes=3)
+    assert code == 2
+    assert document["interrupted"] is True
+    assert deleted[0] == deleted[1]  # started over from the first item
+    assert document["cleanup"]["left"] == 0
+    sim.advance(5.0)
+    assert snapshot(sim) == before
+
+
 def test_junit_xml_has_one_case_per_part(healthy, tmp_path):
     sim = make_sim()
     junit = tmp_path / "validation.xml"

@@ -3,7 +3,8 @@
 The parts (environment, bot, latency, scenarios, clean-up) are methods the validation
 tests call in order; each records what it found and never raises for what it judges, so
 the report holds every part whatever happened. The clean-up runs once, whoever asks first:
-its test, the session's teardown (Ctrl-C, SIGTERM) or the command's own `finally`.
+its test, the session's teardown (Ctrl-C, SIGTERM) or the command's own `finally`; one
+stopped mid-way is started over by the next of them.
 """
 
 from __future__ import annotations
@@ -283,11 +284,15 @@ class ValidationRun:
 
     # ----- 5. clean-up -----------------------------------------------------------------------
     def clean_up(self) -> Removal:
-        """Remove everything written, once."""
+        """Remove everything written, once; a clean-up stopped mid-way (Ctrl-C, SIGTERM)
+        is started over by the next caller, so nothing is left for want of one."""
         if self.removal is None:
-            self.removal = Removal()  # a second caller (Ctrl-C mid-way) does not start over
+            self.removal = Removal()
             try:
                 self.removal = remove(self.runner(), self.ledger, self.run_id)
+            except KeyboardInterrupt:
+                self.removal = None  # not done: the session's teardown or `finally` redoes it
+                raise
             except GtcheckError as problem:
                 self.removal = Removal(
                     written=len(self.ledger.written) * len(self.target.regions),
