@@ -13,12 +13,9 @@ from pathlib import Path
 import pytest
 
 from gtcheck import html_report, html_style
-from gtcheck.aws import Clients, Target
 from gtcheck.rubric import Status
-from gtcheck.solve import solve
-from gtcheck.templates import Placeholders
 from tests import accessibility, browser
-from tests.test_report import Graded, graded, make_sim, update
+from tests.test_report import Graded, graded, make_sim, solve_bea_with_mistakes
 
 # gtcheck's own elements: its fragments and cells carry gt-* classes or ids.
 GTCHECK = '[class^="gt-"], [class*=" gt-"], [id^="gt-"], [id^="gtcheck-"]'
@@ -34,19 +31,7 @@ def solved_with_mistakes(report_dir: Path) -> Graded:
     """`bea` solved with three mistakes, then replication stopped and her profile changed in
     eu-west-1: failed steps with evidence, passed ones, and CloudWatch latency charts."""
     sim = make_sim(start_offset=-60)  # writes a minute ago: inside CloudWatch's window
-    target = Target(table=sim.config.table, regions=sim.config.regions)
-    solve(
-        Clients(target, sim.session(), read_only=False),
-        target,
-        Placeholders(participant="bea", product_id="bea"),
-        mistakes=frozenset({"price-as-string", "wrong-region", "missing-gsi-keys"}),
-        sleep=sim.advance,
-        monotonic=sim.clock.now,
-        now=sim.clock.now,
-    )
-    sim.pause("us-east-1", "eu-west-1")
-    sim.pause("eu-west-1", "us-east-1")
-    update(sim, "eu-west-1", {"PK": "USER#global-user-bea", "SK": "PROFILE"}, {"name": "Bo"})
+    solve_bea_with_mistakes(sim)
     return graded(sim, "bea", report_dir, timeout=5)
 
 

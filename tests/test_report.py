@@ -267,11 +267,9 @@ def complete(offline_aws: None, tmp_path_factory: pytest.TempPathFactory) -> Gra
     return graded(sim, "ana", tmp_path_factory.mktemp("complete"))
 
 
-@pytest.fixture(scope="module")
-def with_failures(offline_aws: None, tmp_path_factory: pytest.TempPathFactory) -> Graded:
-    """`bea` solved with three mistakes; then, with replication stopped both ways, her
-    profile changed in eu-west-1 and her product vanished from us-east-1."""
-    sim = make_sim()
+def solve_bea_with_mistakes(sim: Simulator) -> None:
+    """`bea` solved with three mistakes, then replication stopped both ways and her profile
+    changed in eu-west-1: failed steps with evidence beside passed ones."""
     target = Target(table=sim.config.table, regions=sim.config.regions)
     solve(
         Clients(target, sim.session(), read_only=False),
@@ -285,6 +283,14 @@ def with_failures(offline_aws: None, tmp_path_factory: pytest.TempPathFactory) -
     sim.pause("us-east-1", "eu-west-1")
     sim.pause("eu-west-1", "us-east-1")
     update(sim, "eu-west-1", {"PK": "USER#global-user-bea", "SK": "PROFILE"}, {"name": "Bo"})
+
+
+@pytest.fixture(scope="module")
+def with_failures(offline_aws: None, tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    """`bea` solved with three mistakes; then, with replication stopped both ways, her
+    profile changed in eu-west-1 and her product vanished from us-east-1."""
+    sim = make_sim()
+    solve_bea_with_mistakes(sim)
     sim.client("dynamodb", "us-east-1").delete_item(
         TableName=sim.config.table,
         Key=templates.to_attributes({"PK": "PRODUCT#eu-product-bea", "SK": "DETAILS"}),
