@@ -634,13 +634,7 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[int, list[Graded]] = {}
         report.guarded("(a)", lambda: measure_shared(report, p, env, scratch, results))
         report.guarded("(b)", lambda: measure_endpoints(report, p, env, scratch))
-    report.summary(time.perf_counter() - started, value_width=12)
-    crashed = [bar.name for bar in report.bars if bar.name.endswith("ran to the end")]
-    if crashed:
-        print(f"exit 2: a part crashed ({', '.join(crashed)}); its figures are missing")
-        return 2
-    print("exit 0: the benchmark ran to the end; missed bars are reported above, not enforced")
-    return 0
+    return report.measured_only(time.perf_counter() - started, value_width=12)
 
 
 if __name__ == "__main__":
