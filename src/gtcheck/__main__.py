@@ -1,7 +1,5 @@
 """`python -m gtcheck` is the `gtcheck` command."""
 
-import sys
+from gtcheck.cli import entry
 
-from gtcheck.cli import main
-
-sys.exit(main())
+entry()

@@ -17,6 +17,7 @@ import pytest
 from gtcheck import argtypes, aws, bundled, citizen, i18n, plugin
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
+from gtcheck.heap import collection_paused
 from gtcheck.i18n import _
 from gtcheck.options import (
     add_participant_options,
@@ -86,8 +87,10 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
 def run(
     args: argparse.Namespace, runtime: Runtime | None = None, *, quiet: bool = False
 ) -> tuple[int, Any]:
-    """Run the checks; returns the exit code and the grader (None if it never started)."""
-    return run_pytest(pytest_args(args), runtime, command="check", quiet=quiet)
+    """Run the checks; returns the exit code and the grader (None if it never started).
+    One participant's run is short and bounded: the garbage collector waits until it ends."""
+    with collection_paused():
+        return run_pytest(pytest_args(args), runtime, command="check", quiet=quiet)
 
 
 def run_pytest(
