@@ -79,7 +79,7 @@ def test_a_paused_direction_is_reported_not_arrived_while_the_other_is_measured(
 
 
 def test_streams_are_read_within_their_limit_and_reads_stay_in_budget(sim):
-    """No GetRecords call is refused (at most 4 a second per shard), and the only item
+    """No GetRecords call is refused (under 5 a second per shard), and the only item
     reads are one confirmation per arrival."""
     sim.request_log.clear()
     run_probes(sim, probes=10)

@@ -4,7 +4,9 @@ GetRecords costs no table read capacity, so a step that waits learns from the st
 moment a pending item is written in a region, and re-reads just that item then, instead
 of polling every key against the read budget. DynamoDB Streams allows 5 GetRecords
 calls per second per shard; each shard is read at most every `SHARD_INTERVAL` seconds,
-which keeps to that limit with room for one other reader.
+close to that limit (an arrival is seen sooner) with a margin for calls that reach the
+service unevenly spaced. Another reader of the same shard may then be refused now and
+then; a refused look is only skipped and made again one interval later.
 
 Iterators are opened (LATEST) before the run's first read of items, so nothing written
 between that read and the first look at the stream goes unseen.
@@ -22,7 +24,9 @@ from gtcheck import aws
 from gtcheck.errors import EnvironmentProblem
 from gtcheck.items import Key, key_of
 
-SHARD_INTERVAL = 0.25  # seconds between GetRecords calls on one shard: 4 a second at most
+CALLS_PER_SECOND = 5  # DynamoDB Streams' GetRecords limit per shard
+LIMIT_MARGIN_S = 0.1  # slack over every 5 intervals: 6 calls never land within one second
+SHARD_INTERVAL = (1.0 + LIMIT_MARGIN_S) / CALLS_PER_SECOND  # 0.22 s between calls on a shard
 RECORDS_PER_CALL = 1000
 MAX_SHARD_PAGES = 20
 LOST_POSITION = frozenset({"ExpiredIteratorException", "TrimmedDataAccessException"})
