@@ -14,17 +14,12 @@ from typing import Any
 
 import pytest
 
-from gtcheck import argtypes, aws, bundled, citizen, i18n, plugin
+from gtcheck import bundled, citizen, plugin
+from gtcheck.check_command import add_language_option as add_language_option  # for grade, demo
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_ENVIRONMENT, EXIT_OK, EXIT_USAGE
 from gtcheck.heap import collection_paused
 from gtcheck.i18n import _
-from gtcheck.options import (
-    add_participant_options,
-    add_report_dir_option,
-    add_target_options,
-    target_from_args,
-)
 from gtcheck.plugin import GRADER_KEY, RUNTIME_KEY
 from gtcheck.rubric import StepSpec
 
@@ -127,56 +122,6 @@ def own_pytest() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def add_parser(subparsers: Any, help: str | None = None) -> None:
-    parser = subparsers.add_parser(
-        "check",
-        help=help,
-        description="Check every workshop step for participant N, waiting for replication "
-        "where needed, and write the graded report. Never writes to the table.",
-    )
-    add_participant_options(parser)
-    add_target_options(parser)
-    add_report_dir_option(parser)
-    add_language_option(parser)
-    parser.add_argument(
-        "--no-html",
-        action="store_true",
-        help="write only N.json, not the HTML report (a little faster)",
-    )
-    parser.add_argument(
-        "--watch",
-        action="store_true",
-        help="check again and again until every graded step passes (Ctrl-C stops)",
-    )
-    parser.add_argument(
-        "--every",
-        type=argtypes.seconds,
-        default=10.0,
-        help="seconds between checks with --watch (default 10)",
-    )
-    parser.set_defaults(run=run_command)
-
-
-def add_language_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--lang",
-        choices=i18n.LANGUAGES,
-        default=None,
-        help="language of titles, hints and reports (default: from LANGUAGE, LC_ALL, "
-        "LC_MESSAGES or LANG; Vietnamese when it starts with vi, else English)",
-    )
-
-
-def run_command(args: argparse.Namespace) -> int:
-    if args.lang:
-        i18n.set_language(args.lang)  # also for what --watch prints between runs
-    if args.profile:  # a profile that is not configured is the user's to fix: exit 2
-        aws.make_session(target_from_args(args))
-    if args.watch:
-        return watch(args, lambda: run(args)[0])
-    return run(args)[0]
 
 
 def watch(

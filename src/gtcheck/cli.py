@@ -23,7 +23,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "offline: start the simulator, solve the workshop as `demo`, grade it",
     ),
     "check": (
-        "gtcheck.check",
+        "gtcheck.check_command",
         "add_parser",
         "read-only self-check of one participant; writes <dir>/N.json",
     ),

@@ -23,11 +23,13 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from gtcheck import aws, streams, workshop
 from gtcheck.budget import EVENTUAL_READ_RCU, ReadBudget
+from gtcheck.errors import GtcheckError
 from gtcheck.i18n import _
 from gtcheck.items import AttributeDiff, Attributes, Key, diff, identical, key_of
 from gtcheck.poller import Poller
@@ -145,6 +147,41 @@ class World:
             self._metrics[key] = self.reader.metric_statistics(region, **request)
         return self._metrics[key]
 
+    def connect(self) -> None:
+        """Make every region's DynamoDB and Streams clients now, on this thread: a boto3
+        session is not safe to share while it makes them."""
+        for region in self.regions:
+            self.clients.dynamodb(region)
+            self.clients.streams(region)
+
+    def prepare(self) -> None:
+        """The first look every run makes, whatever its steps: each region described and
+        its stream opened, a small table scanned, the streams' history read. The regions
+        are read at once, a thread each (their round trips overlap); what was read is
+        kept here, region by region, in order. A problem is left for the steps that meet
+        it, which report it as theirs."""
+        self.connect()
+        with ThreadPoolExecutor(max_workers=len(self.regions)) as pool:
+            scans = list(pool.map(self._first_look, self.regions))
+        for region, scanned in zip(self.regions, scans, strict=True):
+            if scanned is not None and region not in self.snapshot.scans:
+                self._remember_scan(region, *scanned)
+
+    def _first_look(self, region: str) -> tuple[list[Attributes], bool] | None:
+        """One region's part of `prepare`: its stream opened before its Scan, a small
+        table's Scan (returned, not kept), its stream's history."""
+        scanned = None
+        try:
+            if not self.present(region):
+                return None
+            self.reader.open_watch(region)
+            if self.small(region):
+                scanned = self.reader.scan(region)
+            self.reader.history(region)
+        except GtcheckError:
+            pass
+        return scanned
+
     # ----- items -----------------------------------------------------------------------
     def watch(self, *keys: Key) -> None:
         """Keys to read in every region with the next read, and to keep fresh while pending."""
@@ -245,13 +282,15 @@ class World:
         when it is the whole table it also answers for every watched key there."""
         if region not in self.snapshot.scans:
             self.reader.open_watches()  # before any read: nothing written meanwhile is missed
-            items, whole = self.reader.scan(region)
-            if whole:
-                keyed = {key: item for item in items if (key := key_of(item)) is not None}
-                self.snapshot.remember_scan(region, items, keyed, self._monotonic())
-            else:
-                self.snapshot.scans[region] = items
+            self._remember_scan(region, *self.reader.scan(region))
         return self.snapshot.scans[region]
+
+    def _remember_scan(self, region: str, items: list[Attributes], whole: bool) -> None:
+        if whole:
+            keyed = {key: item for item in items if (key := key_of(item)) is not None}
+            self.snapshot.remember_scan(region, items, keyed, self._monotonic())
+        else:
+            self.snapshot.scans[region] = items
 
     def scan_all(self) -> dict[str, list[Attributes]]:
         """Every region's scan, where the table exists."""

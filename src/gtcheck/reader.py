@@ -4,13 +4,15 @@ The reader knows nothing of steps or participants. It answers "read these keys",
 this index partition", "scan this region", "what did this region's stream show", each as
 DynamoDB bills it, inside the budget, and classifies failures: the environment's are
 `EnvironmentProblem`, so a step is `error`, never `failed`. One reader serves a whole run,
-whatever number of participants share its table.
+whatever number of participants share its table. A run's first look may read several
+regions at once, one thread each: what it keeps is per region, and its counts are locked.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -66,9 +68,10 @@ class Reader:
         self.budget = ReadBudget(monotonic, budget_fraction)
         self.pacer = ShardPacer(monotonic)
         self.requests: Counter[str] = Counter()
+        self._counting = threading.Lock()
         self._descriptions: dict[str, dict[str, Any] | EnvironmentProblem] = {}
-        self._watches: dict[str, RegionWatch | None] | None = None
-        self._history: dict[str, list[streams.StreamRecord]] | None = None
+        self._watches: dict[str, RegionWatch | None] = {}
+        self._history: dict[str, list[streams.StreamRecord] | None] = {}
 
     # ----- tables ----------------------------------------------------------------------
     def describe(self, region: str) -> dict[str, Any]:
@@ -221,10 +224,12 @@ class Reader:
     def open_watches(self) -> None:
         """Open every region's stream (before the first read of items), so that a later
         wait learns of new writes without spending read capacity."""
-        if self._watches is not None:
-            return
-        self._watches = {}
         for region in self.present_regions():
+            self.open_watch(region)
+
+    def open_watch(self, region: str) -> None:
+        """Open `region`'s stream, once (the table must exist there)."""
+        if region not in self._watches:
             arn = self.describe(region).get("LatestStreamArn")
             self._watches[region] = open_watch(
                 self.clients.streams(region), arn, self.pacer, self._count
@@ -232,25 +237,33 @@ class Reader:
 
     def watch(self, region: str) -> RegionWatch | None:
         """The region's open stream watch, or None (no stream: waiting reads items)."""
-        return (self._watches or {}).get(region)
+        return self._watches.get(region)
 
     def histories(self) -> dict[str, list[streams.StreamRecord]] | None:
         """Each region's stream history, read once; None if any region's is unreadable."""
-        if self._history is None:
-            history: dict[str, list[streams.StreamRecord]] = {}
-            for region in self.regions:
-                try:
-                    arn = self.describe(region).get("LatestStreamArn")
-                    if not arn:
-                        break
+        found: dict[str, list[streams.StreamRecord]] = {}
+        for region in self.regions:
+            records = self.history(region)
+            if records is None:
+                return None  # what needs the streams stays unknown
+            found[region] = records
+        return found
+
+    def history(self, region: str) -> list[streams.StreamRecord] | None:
+        """`region`'s stream history, read once; None when it has no readable stream."""
+        if region not in self._history:
+            records = None
+            try:
+                arn = self.describe(region).get("LatestStreamArn")
+                if arn:
                     reader = streams.RegionStream(
                         self.call, self.clients.streams(region), arn, self.pacer, self.sleep
                     )
-                    history[region] = reader.history()
-                except (EnvironmentProblem, ClientError):
-                    break  # no stream here: what needs the streams stays unknown
-            self._history = history
-        return self._history if len(self._history) == len(self.regions) else None
+                    records = reader.history()
+            except (EnvironmentProblem, ClientError):
+                pass  # no stream here
+            self._history[region] = records
+        return self._history[region]
 
     def metric_statistics(self, region: str, **request: Any) -> dict[str, Any]:
         """CloudWatch GetMetricStatistics with the run's retries (no table capacity used)."""
@@ -267,12 +280,13 @@ class Reader:
         return True
 
     def _count(self, operation: str) -> None:
-        self.requests[operation] += 1
+        with self._counting:
+            self.requests[operation] += 1
 
     def call(self, operation: Callable[..., Any], /, **kwargs: Any) -> Any:
         """One AWS read with retries on throttling, under the run's deadline; exhausted
         retries are the environment's."""
-        self.requests[operation.__name__] += 1
+        self._count(operation.__name__)
         retrying = Retrying(
             retry=retry_if_exception_type(aws.Transient),
             stop=stop_after_attempt(RETRY_ATTEMPTS)
@@ -287,7 +301,7 @@ class Reader:
                 with attempt:
                     attempts = attempt.retry_state.attempt_number
                     if attempts > 1:
-                        self.requests[operation.__name__] += 1
+                        self._count(operation.__name__)
                     return aws.call(operation, **kwargs)
         except aws.Transient as problem:
             raise EnvironmentProblem(
