@@ -63,3 +63,19 @@ def test_an_index_partition_is_pending_once_its_item_has_arrived() -> None:
     assert snapshot.pending_index([US, EU]) == []  # not in eu-west-1 yet: nothing to ask
     snapshot.remember(EU, KEY, item, 2.0)
     assert snapshot.pending_index([US, EU]) == [(EU, "GSI1", "CATEGORY#x")]
+
+
+def test_a_key_named_after_a_whole_table_read_was_absent_at_that_read() -> None:
+    """The first look may scan before any key is named: a key missing from a region's
+    scan is absent there as of the scan, not unread (which would re-read it at once)."""
+    snapshot = Snapshot((US, EU))
+    snapshot.remember_scan(US, [ITEM], {KEY: ITEM}, 2.0)
+    snapshot.remember_scan(EU, [], {}, 2.5)
+    snapshot.watch(KEY)
+    assert snapshot.copies(KEY) == {US: ITEM, EU: None}
+    assert snapshot.last_read(EU, KEY) == 2.5
+    snapshot.first_read_done([KEY])
+    assert snapshot.pending_keys([US, EU]) == {EU: [KEY]}
+    assert not snapshot.shown_since_read(EU, KEY)
+    snapshot.stream_showed(EU, [KEY], 3.0)
+    assert snapshot.shown_since_read(EU, KEY)

@@ -29,6 +29,7 @@ class Snapshot:
     matched_at: dict[tuple[str, Key], float] = field(default_factory=dict)
     alone_at_first: dict[Key, str] = field(default_factory=dict)
     scans: dict[str, list[Attributes]] = field(default_factory=dict)
+    scanned_at: dict[str, float] = field(default_factory=dict)  # whole-table reads only
     index: dict[IndexPartition, set[Key]] = field(default_factory=dict)
     index_read_at: dict[IndexPartition, float] = field(default_factory=dict)
     index_watches: set[tuple[str, str, Key]] = field(default_factory=set)
@@ -38,11 +39,17 @@ class Snapshot:
     _unread: dict[Key, None] = field(default_factory=dict)
 
     def watch(self, *keys: Key) -> None:
+        """Keys to keep fresh. A region already read whole answered for a new key too:
+        where the key was not in it, it was absent at that read (so a wait re-reads it
+        when the stream shows it, not at once)."""
         for key in keys:
             if key not in self.watched:
                 self.watched[key] = None
                 if key not in self.read_keys:
                     self._unread[key] = None
+                for region, read_at in self.scanned_at.items():
+                    if (region, key) not in self.items:
+                        self.remember(region, key, None, read_at)
 
     def unread(self) -> list[Key]:
         return list(self._unread)
@@ -81,6 +88,7 @@ class Snapshot:
     ) -> None:
         """A whole-table read of `region`: absent means absent for every watched key."""
         self.scans[region] = items
+        self.scanned_at[region] = now
         for key in self.watched:
             if (region, key) not in self.items:
                 self.remember(region, key, keyed.get(key), now)
