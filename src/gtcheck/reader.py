@@ -256,8 +256,15 @@ class Reader:
             try:
                 arn = self.describe(region).get("LatestStreamArn")
                 if arn:
+                    watch = self.watch(region)
+                    described = watch.described if watch is not None else None
                     reader = streams.RegionStream(
-                        self.call, self.clients.streams(region), arn, self.pacer, self.sleep
+                        self.call,
+                        self.clients.streams(region),
+                        arn,
+                        self.pacer,
+                        self.sleep,
+                        described,  # its watch described the stream: no need to again
                     )
                     records = reader.history()
             except (EnvironmentProblem, ClientError):

@@ -37,12 +37,14 @@ class RegionStream:
         stream_arn: str,
         pacer: ShardPacer,
         sleep: Callable[[float], None],
+        shards: list[dict[str, Any]] | None = None,
     ) -> None:
         self._call = call
         self._client = client
         self._arn = stream_arn
         self._pacer = pacer
         self._sleep = sleep
+        self._described = shards  # the shards, when a watch has just described them
 
     def history(self) -> list[StreamRecord]:
         """Every record still in the stream, oldest first per shard, within fixed bounds."""
@@ -70,6 +72,8 @@ class RegionStream:
         return records
 
     def _shards(self) -> list[dict[str, Any]]:
+        if self._described:
+            return self._described
         return describe_shards(self._call, self._client, self._arn, MAX_CALLS)
 
 

@@ -66,12 +66,14 @@ class RegionWatch:
         self._pacer = pacer
         self._count = counter
         self._shards: dict[str, _Shard] = {}
+        self.described: list[dict[str, Any]] = []  # every shard, as the watch opened
         self.calls = 0
         self.skipped = 0  # shards the last poll did not read (paced, throttled): not a full look
 
     def open(self) -> None:
         """Open a LATEST iterator on every open shard."""
-        for shard in self._describe_shards():
+        self.described = self._describe_shards()
+        for shard in self.described:
             if "EndingSequenceNumber" in shard.get("SequenceNumberRange", {}):
                 continue  # closed: holds nothing newer than now
             self._open(shard["ShardId"], "LATEST")
