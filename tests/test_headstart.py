@@ -61,6 +61,7 @@ def test_a_head_start_gives_the_same_report_and_reads_nothing_twice(tmp_path: Pa
         for operation in FIRST_LOOK:
             assert counts[(region, "dynamodb", operation)] == 1, (region, operation)
         assert counts[(region, "dynamodb", "DescribeStream")] == 1, region
+        assert counts[(region, "dynamodb", "Query")] == 2, region  # GSI1 and GSI2, once
 
 
 def test_a_missing_replica_met_early_is_reported_by_the_steps_that_need_it(

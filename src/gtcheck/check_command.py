@@ -93,7 +93,7 @@ def run_started(args: argparse.Namespace) -> int:
 def head_start(args: argparse.Namespace, runtime: Runtime) -> HeadStart:
     """The world the grading plugin would make for this check, given its first look on a
     thread (the plugin takes it only for the same target)."""
-    from gtcheck import aws
+    from gtcheck import aws, workshop
     from gtcheck.converge import World
     from gtcheck.headstart import HeadStart
 
@@ -103,4 +103,4 @@ def head_start(args: argparse.Namespace, runtime: Runtime) -> HeadStart:
         monotonic=runtime.monotonic or time.monotonic,
         sleep=runtime.sleep or time.sleep,
     )
-    return HeadStart(world)
+    return HeadStart(world, workshop.FIRST_LOOK_INDEXES)

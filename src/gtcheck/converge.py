@@ -154,33 +154,45 @@ class World:
             self.clients.dynamodb(region)
             self.clients.streams(region)
 
-    def prepare(self) -> None:
+    def prepare(self, indexes: tuple[tuple[str, str], ...] = ()) -> None:
         """The first look every run makes, whatever its steps: each region described and
-        its stream opened, a small table scanned, the streams' history read. The regions
-        are read at once, a thread each (their round trips overlap); what was read is
-        kept here, region by region, in order. A problem is left for the steps that meet
-        it, which report it as theirs."""
+        its stream opened, a small table scanned, the index partitions `indexes` (index,
+        partition value) queried, the streams' history read. The regions are read at
+        once, a thread each (their round trips overlap); what was read is kept here,
+        region by region, in order. A problem is left for the steps that meet it, which
+        report it as theirs."""
         self.connect()
         with ThreadPoolExecutor(max_workers=len(self.regions)) as pool:
-            scans = list(pool.map(self._first_look, self.regions))
-        for region, scanned in zip(self.regions, scans, strict=True):
+            looks = list(pool.map(lambda region: self._first_look(region, indexes), self.regions))
+        for region, (scanned, listed) in zip(self.regions, looks, strict=True):
             if scanned is not None and region not in self.snapshot.scans:
                 self._remember_scan(region, *scanned)
+            for (index, partition), keys in listed.items():
+                if (region, index, partition) not in self.snapshot.index:
+                    now = self._monotonic()
+                    self.snapshot.remember_index((region, index, partition), keys, now)
 
-    def _first_look(self, region: str) -> tuple[list[Attributes], bool] | None:
-        """One region's part of `prepare`: its stream opened before its Scan, a small
-        table's Scan (returned, not kept), its stream's history."""
+    def _first_look(
+        self, region: str, indexes: tuple[tuple[str, str], ...]
+    ) -> tuple[tuple[list[Attributes], bool] | None, dict[tuple[str, str], set[Key]]]:
+        """One region's part of `prepare`, read and returned, not kept: its stream opened
+        before any read, a small table's Scan, the index partitions, the stream's history."""
         scanned = None
+        listed: dict[tuple[str, str], set[Key]] = {}
         try:
             if not self.present(region):
-                return None
+                return None, listed
             self.reader.open_watch(region)
             if self.small(region):
                 scanned = self.reader.scan(region)
+            for index, partition in indexes:
+                keys = self.reader.query_index(region, index, partition, wait_for_budget=True)
+                if keys is not None:
+                    listed[(index, partition)] = keys
             self.reader.history(region)
         except GtcheckError:
             pass
-        return scanned
+        return scanned, listed
 
     # ----- items -----------------------------------------------------------------------
     def watch(self, *keys: Key) -> None:

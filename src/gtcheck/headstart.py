@@ -22,9 +22,10 @@ RUNTIME_KEY = "first_look"  # where a run's HeadStart waits in Runtime.extra
 class HeadStart:
     """A world made and given its first look on a thread, handed over once."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, indexes: tuple[tuple[str, str], ...] = ()) -> None:
         self.target = world.target
         self._prepared = world
+        self._indexes = indexes
         self._world: World | None = None
         self._taken = False
         world.connect()  # here: the thread then spends its time waiting on the network
@@ -33,7 +34,7 @@ class HeadStart:
 
     def _look(self) -> None:
         try:
-            self._prepared.prepare()
+            self._prepared.prepare(self._indexes)
         except Exception:
             return  # the steps make their own world and meet the problem themselves
         self._world = self._prepared

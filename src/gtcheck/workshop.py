@@ -18,6 +18,9 @@ WORKSHOP_TABLE = "demo-ecommerce-freetier"
 DEFAULT_REGIONS = ("us-east-1", "eu-west-1")
 CATEGORY = "CATEGORY#eu-electronics"
 PENDING = "STATUS#pending"
+# The index partitions a check reads in every region whatever the participant did: the
+# product by its category (exercise 2's lookup and exercise 4), the order by its status.
+FIRST_LOOK_INDEXES = (("GSI1", CATEGORY), ("GSI2", PENDING))
 PRODUCT_PREFIX = "PRODUCT#eu-product-"
 PROFILE_PREFIX = "USER#global-user-"
 TIMING_PREFIX = "TEST#timing-"
