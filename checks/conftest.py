@@ -139,7 +139,7 @@ def _first_look(world: World, entries: list[Entry]) -> None:
             found = world.timing_keys()  # the first read itself
             for entry in entries:
                 world.watch(*workshop.named(found, entry.participant))
-        world.reader.histories()  # who wrote first: streams, no read capacity, read now
+        world.histories()  # who wrote first: streams, no read capacity, read now
     except GtcheckError:
         pass  # the steps that need these reads report why they failed
 

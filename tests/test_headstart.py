@@ -105,3 +105,40 @@ def test_each_region_s_stream_is_open_before_its_scan() -> None:
     result = world.await_identical(key, "us-east-1")
     assert result.converged
     assert sim.request_log.total(frozenset({"Scan"})) == 2
+
+
+def world_of(sim: Simulator) -> World:
+    target = Target(TABLE, sim.config.regions)
+    return World(
+        Clients(target, sim.session()), timeout=30, monotonic=sim.clock.now, sleep=sim.advance
+    )
+
+
+def test_a_write_the_history_shows_after_the_scan_is_re_read_at_once() -> None:
+    """The user reaches eu-west-1 between the first look's Scan and its history read:
+    the wait re-reads it straight away, without waiting for the stream's next look."""
+    sim = make_sim()
+    put(sim, "us-east-1", templates.render(templates.load(templates.USER), placeholders("ana")))
+    world = world_of(sim)
+    key = workshop.user_key("ana")
+    world.scan_all()
+    sim.advance(1.1)  # replicated after the scan
+    world.histories()
+    world.watch(key)
+    assert world.copies(key)["eu-west-1"] is None
+    sim.request_log.clear()
+    result = world.await_identical(key, "us-east-1")
+    assert result.converged
+    assert result.waited_s == 0.0  # injected time: no sleep at all
+    assert sim.request_log.total(frozenset({"GetRecords"})) == 0
+
+
+def test_what_the_scan_already_holds_is_not_re_read() -> None:
+    sim = make_sim()
+    write_workshop(sim, "ana")
+    world = world_of(sim)
+    world.scan_all()
+    world.histories()
+    shown = {key for region, key in world.snapshot.stream_seen}
+    assert workshop.user_key("ana") not in shown
+    assert shown == set()

@@ -102,6 +102,7 @@ class World:
         self._metrics: dict[str, dict[str, Any]] = {}
         self._profiles: set[Key] | None = None
         self._timing: set[Key] | None = None
+        self._caught_up: set[str] = set()  # regions whose history was held against their scan
         # Told what is pending and for how long while waiting; ("", -1) when a wait ends.
         self.on_wait: Callable[[str, float], None] | None = None
 
@@ -166,15 +167,17 @@ class World:
             looks = list(pool.map(lambda region: self._first_look(region, indexes), self.regions))
         for region, (scanned, listed) in zip(self.regions, looks, strict=True):
             if scanned is not None and region not in self.snapshot.scans:
-                self._remember_scan(region, *scanned)
+                items, whole, at = scanned
+                self._remember_scan(region, items, whole, at)
             for (index, partition), keys in listed.items():
                 if (region, index, partition) not in self.snapshot.index:
                     now = self._monotonic()
                     self.snapshot.remember_index((region, index, partition), keys, now)
+        self.histories()
 
     def _first_look(
         self, region: str, indexes: tuple[tuple[str, str], ...]
-    ) -> tuple[tuple[list[Attributes], bool] | None, dict[tuple[str, str], set[Key]]]:
+    ) -> tuple[tuple[list[Attributes], bool, float] | None, dict[tuple[str, str], set[Key]]]:
         """One region's part of `prepare`, read and returned, not kept: its stream opened
         before any read, a small table's Scan, the index partitions, the stream's history."""
         scanned = None
@@ -184,7 +187,7 @@ class World:
                 return None, listed
             self.reader.open_watch(region)
             if self.small(region):
-                scanned = self.reader.scan(region)
+                scanned = (*self.reader.scan(region), self._monotonic())
             for index, partition in indexes:
                 keys = self.reader.query_index(region, index, partition, wait_for_budget=True)
                 if keys is not None:
@@ -297,10 +300,15 @@ class World:
             self._remember_scan(region, *self.reader.scan(region))
         return self.snapshot.scans[region]
 
-    def _remember_scan(self, region: str, items: list[Attributes], whole: bool) -> None:
+    def _remember_scan(
+        self, region: str, items: list[Attributes], whole: bool, at: float | None = None
+    ) -> None:
+        """Keep a region's scan, read at `at` (now when not given)."""
         if whole:
             keyed = {key: item for item in items if (key := key_of(item)) is not None}
-            self.snapshot.remember_scan(region, items, keyed, self._monotonic())
+            self.snapshot.remember_scan(
+                region, items, keyed, self._monotonic() if at is None else at
+            )
         else:
             self.snapshot.scans[region] = items
 
@@ -324,6 +332,32 @@ class World:
         return all(region in self.snapshot.scans for region in self.present_regions())
 
     # ----- streams ---------------------------------------------------------------------
+    def histories(self) -> dict[str, list[streams.StreamRecord]] | None:
+        """Each region's stream history (read once; None if any is unreadable). A region
+        read whole before its history was read may have missed what the history shows:
+        those keys count as shown by the stream, so the next wait re-reads them at once
+        instead of after the stream's next look."""
+        history = self.reader.histories()
+        for region in self.regions:
+            scanned = self.snapshot.scanned_at.get(region)
+            if scanned is not None and region not in self._caught_up:
+                records = self.reader.history(region)
+                read = self.reader.history_read_at.get(region, -math.inf)
+                if records is not None and read >= scanned:
+                    self._caught_up.add(region)
+                    self._catch_up(region, records)
+        return history
+
+    def _catch_up(self, region: str, records: list[streams.StreamRecord]) -> None:
+        latest = {record.key: record.image for record in records}  # a key keeps its shard
+        missed = [
+            key
+            for key, image in latest.items()
+            if not identical(image, self.snapshot.items.get((region, key)))
+        ]
+        if missed:
+            self.snapshot.stream_showed(region, missed, self._monotonic())
+
     def first_writer(self, key: Key) -> str | None:
         """The region where `key` was first written; None if it cannot be told.
 

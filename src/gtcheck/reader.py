@@ -72,6 +72,7 @@ class Reader:
         self._descriptions: dict[str, dict[str, Any] | EnvironmentProblem] = {}
         self._watches: dict[str, RegionWatch | None] = {}
         self._history: dict[str, list[streams.StreamRecord] | None] = {}
+        self.history_read_at: dict[str, float] = {}  # when each region's history was read
 
     # ----- tables ----------------------------------------------------------------------
     def describe(self, region: str) -> dict[str, Any]:
@@ -267,6 +268,7 @@ class Reader:
                         described,  # its watch described the stream: no need to again
                     )
                     records = reader.history()
+                    self.history_read_at[region] = self.monotonic()
             except (EnvironmentProblem, ClientError):
                 pass  # no stream here
             self._history[region] = records
