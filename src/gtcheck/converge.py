@@ -158,9 +158,9 @@ class World:
     def prepare(self, indexes: tuple[tuple[str, str], ...] = ()) -> None:
         """The first look every run makes, whatever its steps: each region described and
         its stream opened, a small table scanned, the index partitions `indexes` (index,
-        partition value) queried, the streams' history read. The regions are read at
-        once, a thread each (their round trips overlap); what was read is kept here,
-        region by region, in order. A problem is left for the steps that meet it, which
+        partition value) queried, the streams' history read. Independent reads go at once,
+        on threads (their round trips overlap); what was read is kept here, region by
+        region, in order. A problem is left for the steps that meet it, which
         report it as theirs."""
         self.connect()
         with ThreadPoolExecutor(max_workers=len(self.regions)) as pool:
@@ -179,23 +179,37 @@ class World:
         self, region: str, indexes: tuple[tuple[str, str], ...]
     ) -> tuple[tuple[list[Attributes], bool, float] | None, dict[tuple[str, str], set[Key]]]:
         """One region's part of `prepare`, read and returned, not kept: its stream opened
-        before any read, a small table's Scan, the index partitions, the stream's history."""
-        scanned = None
-        listed: dict[tuple[str, str], set[Key]] = {}
+        before any read; then, side by side, a small table's Scan followed by the stream's
+        history, and the index partitions."""
         try:
             if not self.present(region):
-                return None, listed
+                return None, {}
             self.reader.open_watch(region)
-            if self.small(region):
-                scanned = (*self.reader.scan(region), self._monotonic())
+        except GtcheckError:
+            return None, {}
+        scanned = None
+        with ThreadPoolExecutor(max_workers=1) as lane:
+            listed = lane.submit(self._read_indexes, region, indexes)
+            try:
+                if self.small(region):
+                    scanned = (*self.reader.scan(region), self._monotonic())
+                self.reader.history(region)  # after the Scan: what it missed, it shows
+            except GtcheckError:
+                pass
+            return scanned, listed.result()
+
+    def _read_indexes(
+        self, region: str, indexes: tuple[tuple[str, str], ...]
+    ) -> dict[tuple[str, str], set[Key]]:
+        listed: dict[tuple[str, str], set[Key]] = {}
+        try:
             for index, partition in indexes:
                 keys = self.reader.query_index(region, index, partition, wait_for_budget=True)
                 if keys is not None:
                     listed[(index, partition)] = keys
-            self.reader.history(region)
         except GtcheckError:
             pass
-        return scanned, listed
+        return listed
 
     # ----- items -----------------------------------------------------------------------
     def watch(self, *keys: Key) -> None:
