@@ -3,10 +3,10 @@
 N probe items per direction are written in waves spread evenly over one look interval:
 each wave's writes go out together, and none waits for an earlier probe to arrive, so all
 are in flight at once. The receiving region's stream shows each arrival without spending
-read capacity; it may be read at most every `SHARD_INTERVAL` per shard (DynamoDB Streams
-allows 5 GetRecords calls per second per shard), so one arrival is known to a quarter of a
-second. A probe's arrival lies between the last look that missed it and the first look that
-saw it: its latency is that interval's midpoint minus the write's completion, its
+read capacity; it is read every `LOOK_INTERVAL` per shard (DynamoDB Streams allows 5
+GetRecords calls per second per shard), so one arrival is known to a quarter of a second.
+A probe's arrival lies between the last look that missed it and the first look that saw
+it: its latency is that interval's midpoint minus the write's completion, its
 resolution the interval's width. Spreading the writes over one look interval dithers the
 midpoints' errors, so they cancel in the median and the mean. The stream's whole-second
 `ApproximateCreationDateTime` is never used: it is not a latency measurement.
@@ -31,10 +31,13 @@ from gtcheck.bot.runner import Log, Runner, quiet
 from gtcheck.budget import ReadBudget, WriteBudget
 from gtcheck.errors import EnvironmentProblem
 from gtcheck.items import Key, key_of
-from gtcheck.streamwatch import SHARD_INTERVAL, RegionWatch, ShardPacer, open_watch
+from gtcheck.streamwatch import RegionWatch, ShardPacer, open_watch
 from gtcheck.target import Target
 
 DEFAULT_PROBES = 10
+# Seconds between looks at a shard: the probes' resolution, slower than a check's waiting
+# (gtcheck.streamwatch), so that the waves below dither a whole number of looks per second.
+LOOK_INTERVAL = 0.25
 DEFAULT_TIMEOUT = 30.0  # seconds for every probe to arrive; the workshop says "under 2"
 WRITE_UNITS = 1.0  # a probe item is far below 1 KB
 CONFIRM_UNITS = 1.0  # one strongly consistent read of a small item
@@ -174,7 +177,7 @@ class _Measurement:
         self.run_id = run_id
         self.ttl = ttl
         self.counts = _Counts()
-        self.pacer = ShardPacer(run.monotonic)
+        self.pacer = ShardPacer(run.monotonic, LOOK_INTERVAL)
         self.watches: dict[str, RegionWatch] = {}
         self.probes: list[_Probe] = []
         self.deleted: dict[str, int] = {}
@@ -214,7 +217,7 @@ class _Measurement:
         """Wave i of every direction is due i/count of a look interval after the start."""
         start = self.run.monotonic()
         for number in range(count):
-            due = start + number * SHARD_INTERVAL / count
+            due = start + number * LOOK_INTERVAL / count
             for source in self.regions:
                 for receiving in self.run.others(source):
                     key = marks.probe_key(self.run_id, source, receiving, number)
@@ -249,7 +252,7 @@ class _Measurement:
         moment = self.run.monotonic()
         unwritten = [p.due for p in self.probes if p.started is None]
         looks = [moment + w.ready_in() for r, w in self.watches.items() if self._awaited(r)]
-        return min([*unwritten, *looks], default=moment + SHARD_INTERVAL)
+        return min([*unwritten, *looks], default=moment + LOOK_INTERVAL)
 
     def _write(self, pool: ThreadPoolExecutor, wave: list[_Probe]) -> None:
         """One wave's writes go out together; the wave is over when all have answered."""
