@@ -76,6 +76,7 @@ class World:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         budget_fraction: float = 0.5,
+        budget: ReadBudget | None = None,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
     ) -> None:
         self.clients = clients
@@ -92,6 +93,7 @@ class World:
             monotonic=monotonic,
             sleep=sleep,
             budget_fraction=budget_fraction,
+            budget=budget,
         )
         self.snapshot = Snapshot(self.regions, started=self.started)
         self.poller = Poller(self.deadline, monotonic, sleep)

@@ -30,6 +30,7 @@ from gtcheck import (
     workshop,
 )
 from gtcheck.accounts import Account
+from gtcheck.budget import BURST_SECONDS, ReadBudget
 from gtcheck.causes import ENVIRONMENT_CAUSES, Cause, Diagnosis, diagnosis
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
@@ -116,6 +117,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         dest="gt_read_budget",
         default="0.5",
         help="fraction of the provisioned read capacity the run may use",
+    )
+    group.addoption(
+        "--read-burst",
+        dest="gt_read_burst",
+        default=str(BURST_SECONDS),
+        help="seconds of that rate the run may spend at once (1 to 300; default "
+        f"{BURST_SECONDS:g}; 1 for a reader that runs for long, such as a class board)",
     )
     group.addoption(
         "--lang",
@@ -261,8 +269,16 @@ class Grader:
             timeout=self.settings.timeout,
             monotonic=self._monotonic,
             sleep=self.runtime.sleep or time.sleep,
-            budget_fraction=self.settings.budget_fraction,
+            budget=self._budget(account),
         )
+
+    def _budget(self, account: Account) -> ReadBudget:
+        """The table's read budget; the runtime keeps it for a caller that grades again."""
+        fraction, burst = self.settings.budget_fraction, self.settings.budget_burst_s
+        key = (account.key, fraction, burst)
+        if key not in self.runtime.budgets:
+            self.runtime.budgets[key] = ReadBudget(self._monotonic, fraction, burst)
+        return self.runtime.budgets[key]
 
     def _show_wait(self, pending: str, seconds: float) -> None:
         """A live line while a step waits on replication (terminals only, never a log)."""
