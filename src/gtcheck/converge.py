@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gtcheck import aws, streams, workshop
@@ -41,6 +42,8 @@ FIRST_LOOK_AGE = 0.05
 # While a region's stream is watched, a pending item is re-read when the stream shows it,
 # and otherwise this often, in case the stream lags.
 FALLBACK_SECONDS = 5.0
+LATENCY_WINDOW = timedelta(hours=3)  # CloudWatch's ReplicationLatency the report shows
+LATENCY_SLACK = timedelta(minutes=5)  # clocks differ a little; a future EndTime is harmless
 
 
 @dataclass
@@ -146,6 +149,29 @@ class World:
         if key not in self._metrics:
             self._metrics[key] = self.reader.metric_statistics(region, **request)
         return self._metrics[key]
+
+    def replication_latency(self, receiving: str) -> list[dict[str, Any]]:
+        """CloudWatch's ReplicationLatency datapoints into `receiving` over the last three
+        hours: published by a source region (or, by some accounts, the receiving one)."""
+        end = datetime.now(UTC)
+        sources = [r for r in self.regions if r != receiving] + [receiving]
+        for source in sources:
+            response = self.metric_statistics(
+                source,
+                Namespace="AWS/DynamoDB",
+                MetricName="ReplicationLatency",
+                Dimensions=[
+                    {"Name": "TableName", "Value": self.table},
+                    {"Name": "ReceivingRegion", "Value": receiving},
+                ],
+                StartTime=end - LATENCY_WINDOW,
+                EndTime=end + LATENCY_SLACK,
+                Period=int((LATENCY_WINDOW + LATENCY_SLACK).total_seconds()),
+                Statistics=["Average", "Maximum", "SampleCount"],
+            )
+            if response.get("Datapoints"):
+                return list(response["Datapoints"])
+        return []
 
     # ----- items -----------------------------------------------------------------------
     def watch(self, *keys: Key) -> None:

@@ -264,6 +264,7 @@ class Grader:
         for region in account.target.regions:  # made here, on the main thread: the first
             clients.dynamodb(region)  # looks of several tables run on threads
             clients.streams(region)
+            clients.cloudwatch(region)
         return World(
             clients,
             timeout=self.settings.timeout,
