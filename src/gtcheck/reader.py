@@ -92,7 +92,9 @@ class Reader:
                 self._descriptions[region] = problem
         found = self._descriptions[region]
         if isinstance(found, EnvironmentProblem):
-            raise found
+            # Raised again by every step of every participant: without its old traceback,
+            # which would otherwise grow with each raise (a class of 500, minutes of it).
+            raise found.with_traceback(None)
         return found
 
     def _provision(self, region: str, description: dict[str, Any]) -> None:
