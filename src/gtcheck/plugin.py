@@ -243,16 +243,22 @@ class Grader:
         target = accounts.target_for(entry, self.settings.target)
         return Account(target, accounts.session_for(entry, target, self.runtime.session))
 
-    def world(self, entry: Entry | None = None) -> World:
-        """The world of `entry`'s table; every participant of a shared table shares it."""
+    def table_of(self, entry: Entry | None) -> tuple[str | None, str | None, str | None, str]:
+        """Which table `entry` is read in: participants with the same one share a world."""
         if entry is not None and not entry.own_account and not entry.table:
             entry = None
-        key = (
+        return (
             entry.endpoint_url if entry else None,
             entry.profile if entry else None,
             entry.role_arn if entry else None,
             entry.table if entry and entry.table else self.settings.target.table,
         )
+
+    def world(self, entry: Entry | None = None) -> World:
+        """The world of `entry`'s table; every participant of a shared table shares it."""
+        key = self.table_of(entry)
+        if entry is not None and not entry.own_account and not entry.table:
+            entry = None
         if key not in self._worlds:
             world = self._make_world(self.account(entry))
             world.on_wait = self._show_wait
