@@ -26,6 +26,9 @@ Two parts:
 Definitions:
   wall time     spawn -> exit of the `gtcheck grade` process, on this process's monotonic
                 clock.
+  CPU           user + system time: the grading process's from os.wait4, the simulators'
+                from /proc/PID/stat before and after the run. Their sum over this machine's
+                cores is a floor under the wall time, whatever the concurrency.
   peak RSS      ru_maxrss of that process as os.wait4 returns it for that one child (the
                 grading runs in one process: pytest in process, no workers).
   requests      every HTTP request the process sent, counted by operation by a relay in
@@ -43,7 +46,7 @@ the timing item in us-east-1, then product and order with the EU update in eu-we
 later write, so it wins everywhere; the updates as whole items); then this process waits
 until GET /_gtcheck/state shows nothing pending. One uncounted grading first fills caches.
 
-Run: .venv/bin/python benchmarks/bench_grade.py [--quick] [--runs N]
+Run: .venv/bin/python benchmarks/bench_grade.py [--quick] [--runs N] [--part a|b]
 Exit status: 0 when it ran to the end, whether or not the bars were met (the summary says
 which were); 2 when a part crashed. Everything talks only to 127.0.0.1.
 """
@@ -63,7 +66,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +137,14 @@ class ClassSim(SimProcess):
     def ready(self) -> str:
         self.endpoint = self._await_ready()
         return self.endpoint
+
+    def cpu_s(self) -> float:
+        """The simulator's user + system time so far (0 if it cannot be read)."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mib(self) -> float:
         """The simulator's resident memory now (VmRSS), MiB; 0 if it cannot be read."""
@@ -246,6 +257,8 @@ class Graded:
     book: dict[str, Any]
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # the grading process's user + system time
+    sims_cpu_s: float = 0.0  # the simulators' user + system time during the run
 
     @property
     def requests(self) -> int:
@@ -304,7 +317,7 @@ def grade_argv(roster: Path, report_dir: Path, endpoint: str | None) -> list[str
 
 def run_grade(
     size: int, roster: Path, endpoint: str | None, relays: list[Relay], env: dict[str, str],
-    scratch: Path,
+    scratch: Path, sims: Sequence[ClassSim] = (),
 ) -> Graded:  # fmt: skip
     """Spawn `gtcheck grade`, reap it with os.wait4 (its own rusage), collect what it sent."""
     report_dir = Path(tempfile.mkdtemp(prefix="reports-", dir=scratch))
@@ -314,6 +327,7 @@ def run_grade(
         tempfile.TemporaryFile(dir=scratch) as out,
         tempfile.TemporaryFile(dir=scratch) as err,
     ):
+        sims_before = sum(sim.cpu_s() for sim in sims)
         spawned = time.monotonic()
         proc = subprocess.Popen(
             grade_argv(roster, report_dir, endpoint),
@@ -326,6 +340,7 @@ def run_grade(
         finally:
             killer.cancel()
         wall = time.monotonic() - spawned
+        sims_cpu = sum(sim.cpu_s() for sim in sims) - sims_before
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
@@ -344,6 +359,8 @@ def run_grade(
         book=book,
         stdout=stdout,
         stderr=stderr,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        sims_cpu_s=sims_cpu,
     )
 
 
@@ -550,10 +567,10 @@ def measure_endpoints(report: Report, p: Params, env: dict[str, str], scratch: P
             order = [("one", one), ("many", many)]
             for kind, roster in order if index % 2 == 0 else order[::-1]:
                 if kind == "one":
-                    graded = run_grade(1, roster, None, relays[:1], env, scratch)
+                    graded = run_grade(1, roster, None, relays[:1], env, scratch, sims[:1])
                     singles.append(graded)
                 else:
-                    graded = run_grade(count, roster, None, relays, env, scratch)
+                    graded = run_grade(count, roster, None, relays, env, scratch, sims)
                     classes.append(graded)
                 print(
                     f"    pair {index + 1}: {graded.size} endpoint(s): {graded.wall_s:.2f} s, "
@@ -576,6 +593,15 @@ def measure_endpoints(report: Report, p: Params, env: dict[str, str], scratch: P
         "each endpoint beyond the first adds, median",
         f"{1000 * extra / max(count - 1, 1):.0f} ms",
     )
+    cores = os.cpu_count() or 1
+    for label, runs in (("1 endpoint", singles), (f"{count} endpoints", classes)):
+        grader = med(r.cpu_s for r in runs) or 0.0
+        served = med(r.sims_cpu_s for r in runs) or 0.0
+        report.row(
+            f"{label}: CPU of gtcheck; of the simulators",
+            f"{grader:.2f} s; {served:.2f} s (medians); their sum over {cores} cores: "
+            f"{(grader + served) / cores:.2f} s",
+        )
     ratio = med(per_pair)
     label = f"(b) wall({count} endpoints) / wall(1)"
     report.bar(
@@ -617,6 +643,9 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="sizes 1, 10, 100; 10 endpoints; 1 run"
     )
     parser.add_argument("--runs", type=int, default=None, help="rounds in (a), pairs in (b)")
+    parser.add_argument(
+        "--part", choices=("a", "b"), default=None, help="measure only (a) or only (b)"
+    )
     args = parser.parse_args(argv)
     # Ended by SIGTERM: unwind, so that every simulator this benchmark started is stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -632,8 +661,10 @@ def main(argv: list[str] | None = None) -> int:
         scratch = Path(folder)
         env = child_env(scratch)
         results: dict[int, list[Graded]] = {}
-        report.guarded("(a)", lambda: measure_shared(report, p, env, scratch, results))
-        report.guarded("(b)", lambda: measure_endpoints(report, p, env, scratch))
+        if args.part in (None, "a"):
+            report.guarded("(a)", lambda: measure_shared(report, p, env, scratch, results))
+        if args.part in (None, "b"):
+            report.guarded("(b)", lambda: measure_endpoints(report, p, env, scratch))
     return report.measured_only(time.perf_counter() - started, value_width=12)
 
 

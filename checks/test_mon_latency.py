@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from gtcheck.causes import Cause, diagnosis
@@ -12,8 +10,6 @@ from gtcheck.diagnose import join
 from gtcheck.i18n import _
 from gtcheck.verdict import Step
 
-WINDOW = timedelta(hours=3)
-SLACK = timedelta(minutes=5)  # clocks differ a little; a future EndTime is harmless
 WARN_MS = 2_000
 FLAG_MS = 10_000
 
@@ -28,27 +24,9 @@ FLAG_MS = 10_000
 )
 def test_replication_latency(world: World, step: Step) -> None:
     """Datapoints in the last 3 hours for every receiving region; average and maximum."""
-    end = datetime.now(UTC)
     silent, notes = [], []
     for receiving in world.regions:
-        points = []
-        for source in [r for r in world.regions if r != receiving] + [receiving]:
-            response = world.metric_statistics(
-                source,
-                Namespace="AWS/DynamoDB",
-                MetricName="ReplicationLatency",
-                Dimensions=[
-                    {"Name": "TableName", "Value": world.table},
-                    {"Name": "ReceivingRegion", "Value": receiving},
-                ],
-                StartTime=end - WINDOW,
-                EndTime=end + SLACK,
-                Period=int((WINDOW + SLACK).total_seconds()),
-                Statistics=["Average", "Maximum", "SampleCount"],
-            )
-            points = response.get("Datapoints", [])
-            if points:
-                break
+        points = world.replication_latency(receiving)
         if not points:
             silent.append(receiving)
             continue

@@ -107,3 +107,20 @@ def test_the_budget_says_not_now_without_waiting() -> None:
     assert read.batch_get("us-east-1", keys, wait_for_budget=False) is not None
     assert read.batch_get("us-east-1", keys, wait_for_budget=False) is None
     assert clock.now == 0.0
+
+
+def test_a_remembered_environment_problem_is_raised_with_a_short_traceback() -> None:
+    """Every step of every participant meets the same missing credentials: each raise
+    carries only its own frames, so a class of 500 does not format ever longer tracebacks."""
+
+    class NoCredentials(FakeDynamoDB):
+        def describe_table(self, **request: Any) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": ""}}, "X")
+
+    read = reader(NoCredentials(), Clock())
+    depths = []
+    for _ in range(50):
+        with pytest.raises(EnvironmentProblem) as raised:
+            read.describe("us-east-1")
+        depths.append(len(raised.traceback))
+    assert depths[-1] == depths[1]

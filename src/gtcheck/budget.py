@@ -7,6 +7,12 @@ else an estimate), so a checker that polls stays inside the budget on average.
 The bucket starts full and holds `BURST_SECONDS` of its rate: DynamoDB keeps up to 300 s
 of unused capacity as burst, so a settled participant's whole first look (a Scan per
 region, the index queries) goes at once, and pacing only applies while a step waits.
+
+A reader that runs for an hour (a class board re-grading every half minute) must not count
+on burst at all: the class may need it, and a table may have none left. Such a budget
+holds one second of its rate (`STRICT_BURST_SECONDS`), and no single request may cost more
+than the bucket holds (`depth`), so grading never takes more than its share of
+any second, even on a table that keeps no burst.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass, field
 
 ON_DEMAND_RATE = 10.0  # RCU/s assumed for a PAY_PER_REQUEST table, which has no provisioning
 BURST_SECONDS = 10.0  # seconds of the budget's rate that may be spent at once
+STRICT_BURST_SECONDS = 1.0  # a sustained reader's depth: never more than one second's share
 EVENTUAL_READ_RCU = 0.5  # one item up to 4 KB, eventually consistent
 
 
@@ -32,6 +39,7 @@ class ReadBudget:
 
     monotonic: Callable[[], float]
     fraction: float = 0.5
+    burst_seconds: float = BURST_SECONDS
     _buckets: dict[tuple[str, str], Bucket] = field(default_factory=dict)
     spent: dict[tuple[str, str], float] = field(default_factory=dict)
 
@@ -42,11 +50,11 @@ class ReadBudget:
         bucket = self._buckets.get((region, resource))
         if bucket is None:
             self._buckets[(region, resource)] = Bucket(
-                rate, rate * BURST_SECONDS, self.monotonic()
+                rate, rate * self.burst_seconds, self.monotonic()
             )
         else:
             bucket.rate = rate
-            bucket.tokens = min(bucket.tokens, rate * BURST_SECONDS)
+            bucket.tokens = min(bucket.tokens, rate * self.burst_seconds)
 
     def rate(self, region: str, resource: str) -> float:
         return self._bucket(region, resource).rate
@@ -61,8 +69,9 @@ class ReadBudget:
         return bucket.tokens
 
     def depth(self, region: str, resource: str) -> float:
-        """The most the bucket holds: what may be spent at once."""
-        return self._bucket(region, resource).rate * BURST_SECONDS
+        """The most the bucket holds: what may be spent at once, and so the most one request
+        may cost (DynamoDB admits a read and charges it after, so a larger one overdraws)."""
+        return self._bucket(region, resource).rate * self.burst_seconds
 
     def affordable(self, region: str, resource: str, units: float) -> bool:
         """Can `units` be spent now? A read larger than the whole bucket waits for a full one."""

@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from gtcheck import aws, streams, workshop
@@ -43,6 +44,8 @@ FIRST_LOOK_AGE = 0.05
 # While a region's stream is watched, a pending item is re-read when the stream shows it,
 # and otherwise this often, in case the stream lags.
 FALLBACK_SECONDS = 5.0
+LATENCY_WINDOW = timedelta(hours=3)  # CloudWatch's ReplicationLatency the report shows
+LATENCY_SLACK = timedelta(minutes=5)  # clocks differ a little; a future EndTime is harmless
 
 
 @dataclass
@@ -78,6 +81,7 @@ class World:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         budget_fraction: float = 0.5,
+        budget: ReadBudget | None = None,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
     ) -> None:
         self.clients = clients
@@ -94,6 +98,7 @@ class World:
             monotonic=monotonic,
             sleep=sleep,
             budget_fraction=budget_fraction,
+            budget=budget,
         )
         self.snapshot = Snapshot(self.regions, started=self.started)
         self.poller = Poller(self.deadline, monotonic, sleep)
@@ -148,17 +153,42 @@ class World:
             self._metrics[key] = self.reader.metric_statistics(region, **request)
         return self._metrics[key]
 
+    def replication_latency(self, receiving: str) -> list[dict[str, Any]]:
+        """CloudWatch's ReplicationLatency datapoints into `receiving` over the last three
+        hours: published by a source region (or, by some accounts, the receiving one)."""
+        end = datetime.now(UTC)
+        sources = [r for r in self.regions if r != receiving] + [receiving]
+        for source in sources:
+            response = self.metric_statistics(
+                source,
+                Namespace="AWS/DynamoDB",
+                MetricName="ReplicationLatency",
+                Dimensions=[
+                    {"Name": "TableName", "Value": self.table},
+                    {"Name": "ReceivingRegion", "Value": receiving},
+                ],
+                StartTime=end - LATENCY_WINDOW,
+                EndTime=end + LATENCY_SLACK,
+                Period=int((LATENCY_WINDOW + LATENCY_SLACK).total_seconds()),
+                Statistics=["Average", "Maximum", "SampleCount"],
+            )
+            if response.get("Datapoints"):
+                return list(response["Datapoints"])
+        return []
+
     def connect(self) -> None:
-        """Make every region's DynamoDB and Streams clients now, on this thread: a boto3
-        session is not safe to share while it makes them."""
+        """Make every region's DynamoDB, Streams and CloudWatch clients now, on this
+        thread: a boto3 session is not safe to share while it makes them."""
         for region in self.regions:
             self.clients.dynamodb(region)
             self.clients.streams(region)
+            self.clients.cloudwatch(region)
 
     def prepare(self, indexes: tuple[tuple[str, str], ...] = ()) -> None:
         """The first look every run makes, whatever its steps: each region described and
         its stream opened, a small table scanned, the index partitions `indexes` (index,
-        partition value) queried, the streams' history read. Independent reads go at once,
+        partition value) queried, the streams' history and CloudWatch's replication
+        latency read. Independent reads go at once,
         on threads (their round trips overlap); what was read is kept here, region by
         region, in order. A problem is left for the steps that meet it, which
         report it as theirs."""
@@ -180,7 +210,7 @@ class World:
     ) -> tuple[tuple[list[Attributes], bool, float] | None, dict[tuple[str, str], set[Key]]]:
         """One region's part of `prepare`, read and returned, not kept: its stream opened
         before any read; then, side by side, a small table's Scan followed by the stream's
-        history, and the index partitions."""
+        history, and the index partitions followed by CloudWatch's latency into it."""
         try:
             if not self.present(region):
                 return None, {}
@@ -207,6 +237,7 @@ class World:
                 keys = self.reader.query_index(region, index, partition, wait_for_budget=True)
                 if keys is not None:
                     listed[(index, partition)] = keys
+            self.replication_latency(region)  # kept by metric_statistics, per query
         except GtcheckError:
             pass
         return listed

@@ -4,9 +4,10 @@ gradebook, write, exit code.
 `--roster FILE` and `--all` grade the class live: one pytest run of the checks with every
 step parametrized by participant (the plugin writes each N.json, N.html and the
 gradebook). `--watch` repeats it every `--every` seconds for the projector, the page
-reloading itself. `--collect DIR` builds the gradebook from the reports participants sent
-(their N.json, as `gtcheck check` wrote it): nothing is read from AWS. None of them loads
-the simulator.
+reloading itself; a board runs for long, so it spends no burst capacity (one second's share
+at most, `budget.py`) and its budget carries from round to round. `--collect DIR` builds
+the gradebook from the reports participants sent (their N.json, as `gtcheck check` wrote
+it): nothing is read from AWS. None of them loads the simulator.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import argparse
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gtcheck import argtypes, check, gradebook, gradebook_render, i18n, roster
+from gtcheck.budget import STRICT_BURST_SECONDS
 from gtcheck.check import add_language_option, collect_rubric
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_FAILED, EXIT_OK, UsageError
@@ -114,16 +116,36 @@ def run(args: argparse.Namespace) -> int:
         if args.collect:
             return grade_collected(args)
         if args.watch:
-            return check.watch(args, lambda: grade_live(args)[0], command="grade")
+            return watch_live(args, Runtime())
         return grade_live(args)[0]
     finally:
         i18n.set_language(previous)
+
+
+def watch_live(
+    args: argparse.Namespace,
+    runtime: Runtime,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    max_rounds: int | None = None,
+) -> int:
+    """The class board: grade every `--every` seconds through one runtime, so each table's
+    read budget carries from round to round."""
+    return check.watch(
+        args,
+        lambda: grade_live(args, runtime)[0],
+        sleep=sleep,
+        max_rounds=max_rounds,
+        command="grade",
+    )
 
 
 def pytest_args(args: argparse.Namespace) -> list[str]:
     """The pytest command line a live `gtcheck grade` stands for."""
     single = argparse.Namespace(**{**vars(args), "participant": "", "product_id": None})
     argv = [word for word in check.pytest_args(single) if word not in ("--participant", "")]
+    if getattr(args, "watch", False):  # a board runs for an hour: no burst the class may need
+        argv += ["--read-burst", f"{STRICT_BURST_SECONDS:g}"]
     return [*argv, *(["--roster", str(args.roster)] if args.roster else ["--all"])]
 
 

@@ -30,6 +30,7 @@ from gtcheck import (
     workshop,
 )
 from gtcheck.accounts import Account
+from gtcheck.budget import BURST_SECONDS, ReadBudget
 from gtcheck.causes import ENVIRONMENT_CAUSES, Cause, Diagnosis, diagnosis
 from gtcheck.config import Runtime, Settings, settings_from_options
 from gtcheck.converge import World
@@ -116,6 +117,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         dest="gt_read_budget",
         default="0.5",
         help="fraction of the provisioned read capacity the run may use",
+    )
+    group.addoption(
+        "--read-burst",
+        dest="gt_read_burst",
+        default=str(BURST_SECONDS),
+        help="seconds of that rate the run may spend at once (1 to 300; default "
+        f"{BURST_SECONDS:g}; 1 for a reader that runs for long, such as a class board)",
     )
     group.addoption(
         "--lang",
@@ -235,16 +243,22 @@ class Grader:
         target = accounts.target_for(entry, self.settings.target)
         return Account(target, accounts.session_for(entry, target, self.runtime.session))
 
-    def world(self, entry: Entry | None = None) -> World:
-        """The world of `entry`'s table; every participant of a shared table shares it."""
+    def table_of(self, entry: Entry | None) -> tuple[str | None, str | None, str | None, str]:
+        """Which table `entry` is read in: participants with the same one share a world."""
         if entry is not None and not entry.own_account and not entry.table:
             entry = None
-        key = (
+        return (
             entry.endpoint_url if entry else None,
             entry.profile if entry else None,
             entry.role_arn if entry else None,
             entry.table if entry and entry.table else self.settings.target.table,
         )
+
+    def world(self, entry: Entry | None = None) -> World:
+        """The world of `entry`'s table; every participant of a shared table shares it."""
+        key = self.table_of(entry)
+        if entry is not None and not entry.own_account and not entry.table:
+            entry = None
         if key not in self._worlds:
             world = self._make_world(self.account(entry))
             world.on_wait = self._show_wait
@@ -260,13 +274,22 @@ class Grader:
         for region in account.target.regions:  # made here, on the main thread: the first
             clients.dynamodb(region)  # looks of several tables run on threads
             clients.streams(region)
+            clients.cloudwatch(region)
         return World(
             clients,
             timeout=self.settings.timeout,
             monotonic=self._monotonic,
             sleep=self.runtime.sleep or time.sleep,
-            budget_fraction=self.settings.budget_fraction,
+            budget=self._budget(account),
         )
+
+    def _budget(self, account: Account) -> ReadBudget:
+        """The table's read budget; the runtime keeps it for a caller that grades again."""
+        fraction, burst = self.settings.budget_fraction, self.settings.budget_burst_s
+        key = (account.key, fraction, burst)
+        if key not in self.runtime.budgets:
+            self.runtime.budgets[key] = ReadBudget(self._monotonic, fraction, burst)
+        return self.runtime.budgets[key]
 
     def _show_wait(self, pending: str, seconds: float) -> None:
         """A live line while a step waits on replication (terminals only, never a log)."""

@@ -38,6 +38,7 @@ from gtcheck.streamwatch import RegionWatch, ShardPacer, open_watch
 
 BATCH_GET_LIMIT = 100
 SCAN_PAGE = 200
+QUERY_PAGE = 1000  # an index partition of a whole class, KEYS_ONLY: small items
 SCAN_LIMIT = 2000
 SCAN_FIRST_BYTES = 256 * 1024  # a table this small is cheaper to scan than to look up
 READ_UNIT_BYTES = 4096
@@ -58,6 +59,7 @@ class Reader:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         budget_fraction: float = 0.5,
+        budget: ReadBudget | None = None,
     ) -> None:
         self.clients = clients
         self.table = clients.target.table
@@ -65,7 +67,7 @@ class Reader:
         self.deadline = deadline
         self.monotonic = monotonic
         self.sleep = sleep
-        self.budget = ReadBudget(monotonic, budget_fraction)
+        self.budget = budget or ReadBudget(monotonic, budget_fraction)
         self.pacer = ShardPacer(monotonic)
         self.requests: Counter[str] = Counter()
         self._counting = threading.Lock()
@@ -73,6 +75,7 @@ class Reader:
         self._watches: dict[str, RegionWatch | None] = {}
         self._history: dict[str, list[streams.StreamRecord] | None] = {}
         self.history_read_at: dict[str, float] = {}  # when each region's history was read
+        self._sizers: dict[tuple[str, str], PageSizer] = {}
 
     # ----- tables ----------------------------------------------------------------------
     def describe(self, region: str) -> dict[str, Any]:
@@ -93,7 +96,9 @@ class Reader:
                 self._descriptions[region] = problem
         found = self._descriptions[region]
         if isinstance(found, EnvironmentProblem):
-            raise found
+            # Raised again by every step of every participant: without its old traceback,
+            # which would otherwise grow with each raise (a class of 500, minutes of it).
+            raise found.with_traceback(None)
         return found
 
     def _provision(self, region: str, description: dict[str, Any]) -> None:
@@ -131,8 +136,9 @@ class Reader:
         """Every key's copy in `region` (None where absent), 100 keys a request; None if
         the budget says not now. Unprocessed keys are asked again, with backoff."""
         copies: dict[Key, Attributes | None] = {}
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            chunk = keys[start : start + BATCH_GET_LIMIT]
+        per_request = self._keys_per_request(region)
+        for start in range(0, len(keys), per_request):
+            chunk = keys[start : start + per_request]
             if not self.afford(
                 region, self.table, EVENTUAL_READ_RCU * len(chunk), wait=wait_for_budget
             ):
@@ -144,6 +150,18 @@ class Reader:
             )
             copies.update({key: found.get(key) for key in chunk})
         return copies
+
+    def _sizer(self, region: str, resource: str, most: int) -> PageSizer:
+        if (region, resource) not in self._sizers:
+            self._sizers[(region, resource)] = PageSizer(
+                lambda: self.budget.depth(region, resource), most
+            )
+        return self._sizers[(region, resource)]
+
+    def _keys_per_request(self, region: str) -> int:
+        """Keys a BatchGetItem may name so that it costs no more than the budget's depth."""
+        depth = self.budget.depth(region, self.table)
+        return max(1, min(BATCH_GET_LIMIT, int(depth / EVENTUAL_READ_RCU)))
 
     def _batch_get_chunk(self, region: str, chunk: list[Key]) -> dict[Key, Attributes]:
         found: dict[Key, Attributes] = {}
@@ -181,8 +199,9 @@ class Reader:
         budget says not now."""
         keys: set[Key] = set()
         start_key: dict[str, Any] | None = None
+        sizes = self._sizer(region, index, QUERY_PAGE)
         for _page in range(50):  # pages: a workshop index partition is small
-            if not self.afford(region, index, EVENTUAL_READ_RCU, wait=wait_for_budget):
+            if not self.afford(region, index, sizes.units(), wait=wait_for_budget):
                 return None
             request: dict[str, Any] = {
                 "TableName": self.table,
@@ -190,12 +209,14 @@ class Reader:
                 "KeyConditionExpression": "#pk = :pk",
                 "ExpressionAttributeNames": {"#pk": f"{index}PK"},
                 "ExpressionAttributeValues": {":pk": {"S": partition}},
+                "Limit": sizes.limit(),
             }
             if start_key:
                 request["ExclusiveStartKey"] = start_key
             response = self.call(self.clients.dynamodb(region).query, **request)
             items = response.get("Items", [])
             self.budget.charge(region, index, page_units(items))
+            sizes.saw(items)
             keys.update(k for k in map(key_of, items) if k is not None)
             start_key = response.get("LastEvaluatedKey")
             if not start_key:
@@ -207,14 +228,17 @@ class Reader:
         the whole table (then an absent key is absent)."""
         items: list[Attributes] = []
         start_key: dict[str, Any] | None = None
+        sizes = self._sizer(region, self.table, SCAN_PAGE)
+        sizes.described(average_item_bytes(self.describe(region)))
         while len(items) < SCAN_LIMIT:
-            self.afford(region, self.table, EVENTUAL_READ_RCU * 4, wait=True)
-            request: dict[str, Any] = {"TableName": self.table, "Limit": SCAN_PAGE}
+            self.afford(region, self.table, sizes.units(), wait=True)
+            request: dict[str, Any] = {"TableName": self.table, "Limit": sizes.limit()}
             if start_key:
                 request["ExclusiveStartKey"] = start_key
             response = self.call(self.clients.dynamodb(region).scan, **request)
             page = response.get("Items", [])
             self.budget.charge(region, self.table, page_units(page))
+            sizes.saw(page)
             items.extend(page)
             start_key = response.get("LastEvaluatedKey")
             if not start_key:
@@ -319,6 +343,48 @@ class Reader:
                 )
             ) from None
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def average_item_bytes(description: dict[str, Any]) -> float | None:
+    """The table's average item size as DescribeTable reports it (refreshed every few hours
+    on AWS), or None when it reports nothing yet."""
+    size, count = description.get("TableSizeBytes") or 0, description.get("ItemCount") or 0
+    return size / count if size > 0 and count > 0 else None
+
+
+class PageSizer:
+    """How many items a Scan or Query page of one resource may ask for, so that one page
+    costs no more than the budget's depth: from the items' average size, as the table
+    describes it, then as read."""
+
+    ASSUMED_ITEM_BYTES = 1024.0  # before anything is known: larger than any workshop item
+
+    def __init__(self, depth: Callable[[], float], most: int) -> None:
+        self.depth = depth
+        self.most = most
+        self.average = self.ASSUMED_ITEM_BYTES
+        self._seen_bytes = 0
+        self._seen_items = 0
+
+    def described(self, average_bytes: float | None) -> None:
+        if average_bytes and not self._seen_items:
+            self.average = average_bytes
+
+    def limit(self) -> int:
+        per_item = max(self.average, 1.0)
+        fitting = int(self.depth() / EVENTUAL_READ_RCU * READ_UNIT_BYTES / per_item)
+        return max(1, min(self.most, fitting))
+
+    def units(self) -> float:
+        """What the next page is expected to cost, at most the depth."""
+        expected = EVENTUAL_READ_RCU * math.ceil(self.limit() * self.average / READ_UNIT_BYTES)
+        return min(self.depth(), max(EVENTUAL_READ_RCU, expected))
+
+    def saw(self, items: list[Attributes]) -> None:
+        if items:
+            self._seen_bytes += sum(item_size(item) for item in items)
+            self._seen_items += len(items)
+            self.average = self._seen_bytes / self._seen_items
 
 
 def item_units(item: Attributes) -> float:

@@ -123,6 +123,7 @@ class TokenBucket:
     def __init__(self, rate: float, burst_seconds: float, now: float) -> None:
         self._burst_seconds = max(burst_seconds, 1.0)
         self.balance = rate * self._burst_seconds
+        self.lowest = self.balance  # below zero: the table refused everyone for a while
         self._updated = now
 
     def refill(self, rate: float, now: float) -> float:
@@ -137,6 +138,7 @@ class TokenBucket:
     def spend(self, units: float, rate: float, now: float) -> None:
         self.refill(rate, now)
         self.balance -= units
+        self.lowest = min(self.lowest, self.balance)
 
 
 @dataclass
@@ -190,6 +192,15 @@ class CapacityLedger:
 
     def usage(self, resource: Resource) -> Usage:
         return self._usage.get(resource, Usage())
+
+    def lowest_balances(self, kind: Kind) -> dict[Resource, float]:
+        """The lowest balance each resource's bucket of `kind` reached: below zero, a request
+        overdrew it and the table refused every caller until the refill paid it back."""
+        return {
+            resource: bucket.lowest
+            for (resource, bucket_kind), bucket in self._buckets.items()
+            if bucket_kind is kind
+        }
 
     def snapshot(self) -> dict[str, dict[str, dict[str, float]]]:
         """{region: {table or table/index/NAME: units consumed and requests refused}}."""

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gtcheck.errors import EnvironmentProblem, UsageError
-from gtcheck.sim import inprocess, workshop_table, wsgi
+from gtcheck.sim import fastjson, inprocess, workshop_table, wsgi
 from gtcheck.sim.capacity import CapacityLedger, Kind, Resource
 from gtcheck.sim.clock import Clock, ManualClock, SystemClock
 from gtcheck.sim.config import SimConfig, TableSetup, validate_fraction, validate_lag
@@ -58,6 +58,7 @@ class Simulator:
         from moto.moto_api._internal.models import moto_api_backend
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+        fastjson.install()
         self.config = config or SimConfig()
         self.clock = clock or SystemClock()
         self.faults = Faults.from_config(self.config)
