@@ -149,6 +149,7 @@ def _first_look(world: World, entries: list[Entry]) -> None:
             lookup = find_product(world, entry)  # GSI1, which ex4 reads anyway
             if lookup.key is not None:
                 world.watch(lookup.key)
+                world.expect_in_index("GSI1", CATEGORY, lookup.key)  # ex4 waits for it
         if all(world.small(region) for region in world.present_regions()):
             found = world.timing_keys()  # the first read itself
             for entry in entries:

@@ -142,3 +142,25 @@ def test_what_the_scan_already_holds_is_not_re_read() -> None:
     shown = {key for region, key in world.snapshot.stream_seen}
     assert workshop.user_key("ana") not in shown
     assert shown == set()
+
+
+def test_an_index_a_later_step_expects_is_queried_when_its_item_arrives() -> None:
+    """While the user's replication is awaited, the product reaches us-east-1 too: its
+    GSI1 partition there is queried then, so exercise 4's wait finds it with no query."""
+    sim = make_sim()
+    values = placeholders("ana")
+    put(sim, "us-east-1", templates.render(templates.load(templates.USER), values))
+    put(sim, "eu-west-1", templates.render(templates.load(templates.PRODUCT), values))
+    world = world_of(sim)
+    world.prepare(workshop.FIRST_LOOK_INDEXES)
+    user, product = workshop.user_key("ana"), workshop.product_key("ana")
+    world.watch(user, product)
+    world.expect_in_index("GSI1", workshop.CATEGORY, product)
+    assert product not in world.index_keys("us-east-1", "GSI1", workshop.CATEGORY)
+    sim.advance(1.1)  # both replicated
+    assert world.await_identical(user, "us-east-1").converged
+    sim.request_log.clear()
+    result = world.await_in_index("GSI1", workshop.CATEGORY, product)
+    assert result.converged
+    assert result.waited_s == 0.0
+    assert sim.request_log.total(frozenset({"Query"})) == 0

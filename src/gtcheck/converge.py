@@ -314,10 +314,16 @@ class World:
             self._query_index((region, index, partition), wait_for_budget=True)
         return self.snapshot.index[(region, index, partition)]
 
+    def expect_in_index(self, index: str, partition: str, key: Key) -> None:
+        """A later step will wait for `key` under `partition` in `index`: while any step
+        waits, the partition is queried again in a region as soon as the item arrives
+        there, not only once that step begins."""
+        self.snapshot.index_watches.add((index, partition, key))
+
     def await_in_index(self, index: str, partition: str, key: Key) -> IndexWait:
         """Wait until `key` is under `partition` in `index` in every region."""
         started = self._monotonic()
-        self.snapshot.index_watches.add((index, partition, key))
+        self.expect_in_index(index, partition, key)
 
         def missing() -> list[str]:
             return [r for r in self.regions if key not in self.index_keys(r, index, partition)]
