@@ -187,8 +187,9 @@ class World:
     def prepare(self, indexes: tuple[tuple[str, str], ...] = ()) -> None:
         """The first look every run makes, whatever its steps: each region described and
         its stream opened, a small table scanned, the index partitions `indexes` (index,
-        partition value) queried, the streams' history and CloudWatch's replication
-        latency read. Independent reads go at once,
+        partition value) queried, the streams' history read (CloudWatch is left to the
+        first look's later reads: read this early, a table's very first replication would
+        not be in it yet). Independent reads go at once,
         on threads (their round trips overlap); what was read is kept here, region by
         region, in order. A problem is left for the steps that meet it, which
         report it as theirs."""
@@ -210,7 +211,7 @@ class World:
     ) -> tuple[tuple[list[Attributes], bool, float] | None, dict[tuple[str, str], set[Key]]]:
         """One region's part of `prepare`, read and returned, not kept: its stream opened
         before any read; then, side by side, a small table's Scan followed by the stream's
-        history, and the index partitions followed by CloudWatch's latency into it."""
+        history, and the index partitions."""
         try:
             if not self.present(region):
                 return None, {}
@@ -237,7 +238,6 @@ class World:
                 keys = self.reader.query_index(region, index, partition, wait_for_budget=True)
                 if keys is not None:
                     listed[(index, partition)] = keys
-            self.replication_latency(region)  # kept by metric_statistics, per query
         except GtcheckError:
             pass
         return listed
