@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -177,6 +178,7 @@ class _Measurement:
         self.pacer = ShardPacer(run.monotonic)
         self.watches: dict[str, RegionWatch] = {}
         self.probes: list[_Probe] = []
+        self.unconfirmed: deque[_Probe] = deque()  # seen by a look, not yet read
         self.deleted: dict[str, int] = {}
         self.changed: dict[str, int] = {}  # not deleted: no longer this run's item
 
@@ -222,7 +224,10 @@ class _Measurement:
 
     # ----- during: write in waves, look at the streams ---------------------------------------
     def _watch(self, pool: ThreadPoolExecutor) -> None:
-        while self._pending():
+        """Write the waves when due, look at each stream the moment it may be read again,
+        and confirm arrivals only in the time between looks: a confirmation never delays
+        a look, so every stream is looked at on the same cadence."""
+        while self._pending() or self.unconfirmed:
             moment = self.run.monotonic()
             if moment >= self.run.deadline:
                 return
@@ -230,10 +235,27 @@ class _Measurement:
             if wave:
                 self._write(pool, wave)
             for region, watch in self.watches.items():
-                if watch.ready_in() == 0 and self._awaited(region):
+                if self._look_due(region, watch):
                     self._look(region, watch)
+            self._confirm_between_looks()
             upcoming = min(self._next_event(), self.run.deadline)
             self.run.sleep(max(upcoming - self.run.monotonic(), 0.001))
+
+    def _look_due(self, region: str, watch: RegionWatch) -> bool:
+        return watch.ready_in() == 0 and bool(self._awaited(region))
+
+    def _confirm_between_looks(self) -> None:
+        """Confirm what the looks showed, oldest first, while no look is due and the read
+        budget allows; the rest waits for the next gap."""
+        table = self.run.target.table
+        while self.unconfirmed:
+            if any(self._look_due(region, watch) for region, watch in self.watches.items()):
+                return
+            probe = self.unconfirmed[0]
+            if not self.reads.affordable(probe.receiving, table, CONFIRM_UNITS):
+                return
+            self.unconfirmed.popleft()
+            probe.confirmed = self._confirm(probe)
 
     def _pending(self) -> list[_Probe]:
         return [p for p in self.probes if p.seen is None]
@@ -249,7 +271,12 @@ class _Measurement:
         moment = self.run.monotonic()
         unwritten = [p.due for p in self.probes if p.started is None]
         looks = [moment + w.ready_in() for r, w in self.watches.items() if self._awaited(r)]
-        return min([*unwritten, *looks], default=moment + SHARD_INTERVAL)
+        confirms = []
+        if self.unconfirmed:
+            probe = self.unconfirmed[0]
+            wait = self.reads.seconds_until(probe.receiving, self.run.target.table, CONFIRM_UNITS)
+            confirms.append(moment + wait)
+        return min([*unwritten, *looks, *confirms], default=moment + SHARD_INTERVAL)
 
     def _write(self, pool: ThreadPoolExecutor, wave: list[_Probe]) -> None:
         """One wave's writes go out together; the wave is over when all have answered."""
@@ -277,7 +304,7 @@ class _Measurement:
         for probe in awaited:
             if probe.plain_key in shown:
                 probe.seen = after
-                probe.confirmed = self._confirm(probe)
+                self.unconfirmed.append(probe)  # read once, between looks
             elif full:
                 probe.missed = before
 
