@@ -487,3 +487,21 @@ def test_throttled_reads_still_give_a_correct_verdict(tmp_path):
     code, document = run_validate(sim, tmp_path, probes=5)
     assert code == 0, document
     assert set(statuses(document).values()) == {"passed"}
+
+
+def test_a_run_interrupted_while_waiting_for_the_environment_writes_its_report(tmp_path):
+    """Ctrl-C (or SIGTERM) while a replica is still being created: validation.json is
+    written all the same, says it was interrupted, and nothing was written to the table."""
+    sim = _creating_sim(600.0)
+
+    def interrupting_sleep(seconds: float) -> None:
+        sim.advance(seconds)
+        raise KeyboardInterrupt
+
+    code, document = run_validate(sim, tmp_path, sleep=interrupting_sleep)
+    assert code == 2
+    assert document["interrupted"] is True
+    assert document["ok"] is False
+    assert document["checks"] == []
+    assert document["cleanup"]["written"] == 0
+    assert "Interrupted before it ended" in (tmp_path / "validation.html").read_text()
