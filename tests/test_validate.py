@@ -505,3 +505,28 @@ def test_a_run_interrupted_while_waiting_for_the_environment_writes_its_report(t
     assert document["checks"] == []
     assert document["cleanup"]["written"] == 0
     assert "Interrupted before it ended" in (tmp_path / "validation.html").read_text()
+
+
+def test_replication_stuck_both_ways_ends_the_run_by_its_one_deadline(tmp_path):
+    """Nothing replicates: every part waits inside the run's one deadline, so the run
+    (injected time) ends a few seconds after --timeout, not one timeout per part."""
+    sim = make_sim()
+    sim.pause(US, EU)
+    sim.pause(EU, US)
+    started = sim.clock.now()
+    code, document = run_validate(sim, tmp_path, probes=3, timeout=20.0)
+    assert code == 1, document
+    assert sim.clock.now() - started <= 20.0 + 6.0
+    assert document["duration_s"] <= 20.0 + 6.0
+    found = statuses(document)
+    assert found["bot.solved"] == "failed"
+    assert found["latency"] == "failed"
+    assert {found[s] for s in ("login-visible", "inventory-race", "order-lifecycle")} == {
+        "failed"
+    }
+    assert document["cleanup"]["left"] == 0
+    sim.resume(US, EU)
+    sim.resume(EU, US)
+    sim.advance(5.0)
+    for region in sim.config.regions:
+        assert sim.client("dynamodb", region).scan(TableName=TABLE)["Items"] == []

@@ -56,6 +56,8 @@ class _Probe:
     missed: float | None = None  # start of the last full look that did not show it
     seen: float | None = None  # end of the first look that showed it
     confirmed: bool = False
+    deleted: bool = False  # deleted in its source region by this run
+    gone: bool = False  # its deletion seen in the receiving region's stream
 
     @property
     def direction(self) -> str:
@@ -146,12 +148,17 @@ def measure(
     log: Log = quiet,
     reads: ReadBudget | None = None,
     writes: WriteBudget | None = None,
+    settle: Callable[[dict[str, Any]], None] | None = None,
+    out: Callable[[], None] | None = None,
 ) -> dict[str, Summary]:
     """Measure replication latency in every direction between the target's regions.
 
     Returns one Summary per direction `"<source>-><receiving>"`. Raises EnvironmentProblem
     when a receiving region's stream cannot be read (the probes need it to stay free of
-    read capacity). The probe items are deleted before returning, or on any error.
+    read capacity). The probe items are deleted before returning, or on any error; each
+    deletion seen in the receiving region's stream is passed to `settle` (the clean-up
+    need not read or delete that probe again). `out` is called once every wave is
+    written.
     """
     if probes < 1:
         raise ValueError("at least one probe per direction")
@@ -161,15 +168,26 @@ def measure(
         writes or WriteBudget(monotonic),
         run_id or marks.new_run_id(),
         marks.expires_at(now()),
+        settle or (lambda key: None),
+        out or (lambda: None),
     )
     return measurement.measure(probes)
 
 
 class _Measurement:
     def __init__(
-        self, run: Runner, reads: ReadBudget, writes: WriteBudget, run_id: str, ttl: int
+        self,
+        run: Runner,
+        reads: ReadBudget,
+        writes: WriteBudget,
+        run_id: str,
+        ttl: int,
+        settle: Callable[[dict[str, Any]], None],
+        out: Callable[[], None],
     ) -> None:
         self.run = run
+        self.settle = settle
+        self.out = out
         self.reads = reads
         self.writes = writes
         self.run_id = run_id
@@ -179,6 +197,7 @@ class _Measurement:
         self.watches: dict[str, RegionWatch] = {}
         self.probes: list[_Probe] = []
         self.unconfirmed: deque[_Probe] = deque()  # seen by a look, not yet read
+        self.unwritten = True  # waves still to write
         self.deleted: dict[str, int] = {}
         self.changed: dict[str, int] = {}  # not deleted: no longer this run's item
 
@@ -195,6 +214,7 @@ class _Measurement:
                 self._watch(pool)
         finally:
             self._delete()
+        self._see_deletions()
         return self._summaries()
 
     # ----- before: budgets and streams -----------------------------------------------------
@@ -234,6 +254,9 @@ class _Measurement:
             wave = [p for p in self.probes if p.started is None and p.due <= moment]
             if wave:
                 self._write(pool, wave)
+                self.unwritten = any(p.started is None for p in self.probes)
+                if not self.unwritten:
+                    self.out()
             for region, watch in self.watches.items():
                 if self._look_due(region, watch):
                     self._look(region, watch)
@@ -242,6 +265,11 @@ class _Measurement:
             self.run.sleep(max(upcoming - self.run.monotonic(), 0.001))
 
     def _look_due(self, region: str, watch: RegionWatch) -> bool:
+        """A look waits until every wave is out: a slow look must not bunch the waves,
+        whose even spread over a look interval is what makes the midpoints' errors cancel
+        (an arrival meanwhile is still bounded, by the write's start)."""
+        if self.unwritten:
+            return False
         return watch.ready_in() == 0 and bool(self._awaited(region))
 
     def _confirm_between_looks(self) -> None:
@@ -270,7 +298,11 @@ class _Measurement:
     def _next_event(self) -> float:
         moment = self.run.monotonic()
         unwritten = [p.due for p in self.probes if p.started is None]
-        looks = [moment + w.ready_in() for r, w in self.watches.items() if self._awaited(r)]
+        looks = [
+            moment + w.ready_in()
+            for r, w in self.watches.items()
+            if self._awaited(r) and not unwritten
+        ]
         confirms = []
         if self.unconfirmed:
             probe = self.unconfirmed[0]
@@ -352,7 +384,29 @@ class _Measurement:
             if answer is None:  # gone already, or another process made it its own
                 self.changed[probe.direction] = self.changed.get(probe.direction, 0) + 1
                 continue
+            probe.deleted = True
             self.deleted[probe.direction] = self.deleted.get(probe.direction, 0) + 1
+
+    def _see_deletions(self) -> None:
+        """Look at the streams (no read capacity) until each deleted probe that had
+        arrived is seen deleted in its receiving region too, or the deadline; what is not
+        seen is left to the clean-up, which reads and deletes it where it is."""
+        while True:
+            waiting = [p for p in self.probes if p.deleted and p.seen is not None and not p.gone]
+            if not waiting or self.run.monotonic() >= self.run.deadline:
+                return
+            for region, watch in self.watches.items():
+                if watch.ready_in() > 0 or not any(p.receiving == region for p in waiting):
+                    continue
+                if watch.poll() is None:
+                    return  # the stream's position was lost: the clean-up reads instead
+                for probe in waiting:
+                    if probe.receiving == region and probe.plain_key in watch.removed:
+                        probe.gone = True
+                        self.settle(probe.key)
+            receiving = {p.receiving for p in waiting}
+            ready = min(w.ready_in() for r, w in self.watches.items() if r in receiving)
+            self.run.sleep(max(min(ready, self.run.deadline - self.run.monotonic()), 0.001))
 
     def _summaries(self) -> dict[str, Summary]:
         directions: dict[str, list[_Probe]] = {}
