@@ -21,10 +21,11 @@ Definitions:
   true latency   what the simulator really took to deliver a write: its
                  GET /_gtcheck/state `recent_deliveries`, the same milliseconds it publishes
                  as CloudWatch's ReplicationLatency. The true p50 and p95 of a run are those
-                 of its own probes' puts only (PK `GTCHECK#probe-<run id>-`, SK `PROBE`;
-                 the deletions of the clean-up and the bot's and scenarios' items are left
-                 out), per direction, by the percentile rule validate uses (linear between
-                 ranks).
+                 of its own probes only (PK `GTCHECK#probe-<run id>-`, SK `PROBE`): half a
+                 direction's probes are puts, the other half delete those items again in
+                 the same region, so both the puts and the deletions of those keys count;
+                 the bot's and the scenarios' items are left out. Per direction, by the
+                 percentile rule validate uses (linear between ranks).
   in flight      a probe from its write (delivery time minus its latency) to its delivery.
   units spent    the simulator's capacity usage (`capacity.usage` in the same state, every
                  client read and write plus replicated writes, charged to the receiving
@@ -157,17 +158,19 @@ def provisioned(endpoint: str) -> dict[tuple[str, str, str], float]:
 
 
 def probe_deliveries(state: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
-    """The run's probe puts as the simulator delivered them (first delivery of each key)."""
+    """The run's probes as the simulator delivered them: the first put and the first
+    deletion of each probe key in each region."""
     prefix = f"{PROBE_PREFIX}{run_id}-"
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     out = []
     for delivery in state.get("recent_deliveries") or []:
         pk, sk = delivery["key"]
-        if delivery["kind"] != "put" or sk != PROBE_SORT_KEY or not str(pk).startswith(prefix):
+        if sk != PROBE_SORT_KEY or not str(pk).startswith(prefix):
             continue
-        if (pk, delivery["target"]) in seen:
+        once = (pk, delivery["target"], delivery["kind"])
+        if once in seen:
             continue
-        seen.add((pk, delivery["target"]))
+        seen.add(once)
         out.append(delivery)
     return out
 

@@ -45,8 +45,9 @@ def test_one_second_lag_is_measured_to_within_30_ms(sim):
 
 
 def test_probes_are_written_together_not_one_after_another(sim):
-    """Every probe of both directions is written within one look interval, before the
-    first one could have arrived: none waits for another's arrival."""
+    """Every put probe of both directions (half of each direction's probes; the other
+    half delete those items again) is written within one look interval, before the first
+    one could have arrived: none waits for another's arrival."""
     sim.request_log.clear()
     started = sim.clock.now()
     seen_writes: list[float] = []
@@ -59,18 +60,19 @@ def test_probes_are_written_together_not_one_after_another(sim):
 
     sim.app._aws = timed
     run_probes(sim, probes=8)
-    assert len(seen_writes) == 16
+    assert len(seen_writes) == 8
     assert max(seen_writes) - started < 0.25
 
 
 def test_a_paused_direction_is_reported_not_arrived_while_the_other_is_measured(sim):
     """us-east-1 -> eu-west-1 paused: its probes are reported as not arrived by the
-    deadline, eu-west-1 -> us-east-1 is measured as usual."""
+    deadline (its three puts were sent; their two deletions never could be), and
+    eu-west-1 -> us-east-1 is measured as usual."""
     sim.pause(US, EU)
     started = sim.clock.now()
     summaries = run_probes(sim, probes=5, timeout=10.0)
     paused, running = summaries[FORWARD], summaries[BACKWARD]
-    assert (paused.sent, paused.samples, paused.not_arrived) == (5, 0, 5)
+    assert (paused.sent, paused.samples, paused.not_arrived) == (3, 0, 5)
     assert paused.p50 is None
     assert paused.within_page_claim is None
     assert (running.samples, running.not_arrived) == (5, 0)
@@ -94,9 +96,10 @@ def test_streams_are_read_within_their_limit_and_reads_stay_in_budget(sim):
 
 
 def test_probes_leave_nothing_behind(sim):
-    """Every probe is deleted at the end; the deletes replicate, so no region keeps one."""
+    """Every probe item is deleted at the end (two items a direction: four probes, two
+    puts and their two deletions); the deletes replicate, so no region keeps one."""
     summaries = run_probes(sim, probes=4)
-    assert all(summary.deleted == 4 for summary in summaries.values())
+    assert all(summary.deleted == 2 for summary in summaries.values())
     sim.advance(2.0)
     assert probe_items(sim) == {US: [], EU: []}
 
@@ -137,7 +140,7 @@ def test_probe_items_carry_marker_and_ttl(sim, monkeypatch):
 
     monkeypatch.setattr(Clients, "dynamodb", spying)
     run_probes(sim, probes=2, now=lambda: 1_790_000_000.0)
-    assert len(seen) == 4
+    assert len(seen) == 2  # one put a direction; the other probe is its deletion
     for item in seen:
         assert marks.is_probe(item)
         assert item[marks.PROBE_MARKER] == {"S": "testrun"}

@@ -50,15 +50,20 @@ class _Probe:
     source: str
     receiving: str
     key: dict[str, Any]  # typed
-    due: float
+    due: float | None  # None: a deletion, due once its item's arrival is confirmed
     started: float | None = None
     written: float | None = None  # the PutItem's answer came back
     missed: float | None = None  # start of the last full look that did not show it
     seen: float | None = None  # end of the first look that showed it
     confirmed: bool = False
-    deleted: bool = False  # deleted in its source region by this run
-    gone: bool = False  # its deletion seen in the receiving region's stream
+    deleted: bool = False  # a put's item, deleted in its source region by this run
+    gone: bool = False  # that deletion seen in the receiving region's stream
+    item: _Probe | None = None  # a deletion's: the put probe whose item it deletes
+    dropped: bool = False  # a deletion never sent (its item never confirmed, or changed)
 
+    @property
+    def deletes(self) -> bool:
+        return self.item is not None
     @property
     def direction(self) -> str:
         return f"{self.source}->{self.receiving}"
@@ -233,14 +238,25 @@ class _Measurement:
         self.watches[region] = watch
 
     def _plan(self, count: int) -> None:
-        """Wave i of every direction is due i/count of a look interval after the start."""
-        start = self.run.monotonic()
-        for number in range(count):
-            due = start + number * SHARD_INTERVAL / count
-            for source in self.regions:
-                for receiving in self.run.others(source):
+        """Half the probes of a direction (rounded up) are puts: wave i is due 2i/count of
+        a look interval after the start. The other half delete those items again, in the
+        same region, once each has arrived: the deletion the clean-up must make anyway is
+        a write that replicates like any other, so it is timed too, and a probe costs
+        half the write capacity."""
+        self.start = start = self.run.monotonic()
+        self.count, puts = count, math.ceil(count / 2)
+        for source in self.regions:
+            for receiving in self.run.others(source):
+                made = []
+                for number in range(puts):
                     key = marks.probe_key(self.run_id, source, receiving, number)
-                    self.probes.append(_Probe(source, receiving, key, due))
+                    due = start + 2 * number * SHARD_INTERVAL / count
+                    made.append(_Probe(source, receiving, key, due))
+                self.probes += made
+                self.probes += [
+                    _Probe(source, receiving, put.key, None, item=put)
+                    for put in made[: count - puts]
+                ]
 
     # ----- during: write in waves, look at the streams ---------------------------------------
     def _watch(self, pool: ThreadPoolExecutor) -> None:
@@ -251,11 +267,11 @@ class _Measurement:
             moment = self.run.monotonic()
             if moment >= self.run.deadline:
                 return
-            wave = [p for p in self.probes if p.started is None and p.due <= moment]
+            wave = [p for p in self._unsent() if p.due is not None and p.due <= moment]
             if wave:
                 self._write(pool, wave)
-                self.unwritten = any(p.started is None for p in self.probes)
-                if not self.unwritten:
+                if self.unwritten and all(p.started is not None for p in self._puts()):
+                    self.unwritten = False
                     self.out()
             for region, watch in self.watches.items():
                 if self._look_due(region, watch):
@@ -286,7 +302,13 @@ class _Measurement:
             probe.confirmed = self._confirm(probe)
 
     def _pending(self) -> list[_Probe]:
-        return [p for p in self.probes if p.seen is None]
+        return [p for p in self.probes if p.seen is None and not p.dropped]
+
+    def _puts(self) -> list[_Probe]:
+        return [p for p in self.probes if not p.deletes]
+
+    def _unsent(self) -> list[_Probe]:
+        return [p for p in self.probes if p.started is None and not p.dropped]
 
     def _awaited(self, region: str) -> list[_Probe]:
         return [
@@ -297,11 +319,11 @@ class _Measurement:
 
     def _next_event(self) -> float:
         moment = self.run.monotonic()
-        unwritten = [p.due for p in self.probes if p.started is None]
+        unwritten = [p.due for p in self._unsent() if p.due is not None]
         looks = [
             moment + w.ready_in()
             for r, w in self.watches.items()
-            if self._awaited(r) and not unwritten
+            if self._awaited(r) and not self.unwritten
         ]
         confirms = []
         if self.unconfirmed:
@@ -321,8 +343,26 @@ class _Measurement:
         self.counts.writes += len(wave)
 
     def _put(self, probe: _Probe) -> None:
-        item = marks.probe_item(probe.key, self.run_id, self.ttl)
-        self.run.request(probe.source, "put_item", Item=item)
+        """A put probe writes its item; a deletion deletes it, only while it is still
+        this run's (another process may have made it its own meanwhile)."""
+        if probe.item is None:
+            item = marks.probe_item(probe.key, self.run_id, self.ttl)
+            self.run.request(probe.source, "put_item", Item=item)
+        else:
+            answer = self.run.request_unless(
+                CONDITION_FAILED,
+                probe.source,
+                "delete_item",
+                Key=probe.key,
+                **marks.own_condition(self.run_id),
+            )
+            if answer is None:
+                probe.dropped = True
+                probe.started = None
+                self.changed[probe.direction] = self.changed.get(probe.direction, 0) + 1
+                return
+            probe.item.deleted = True
+            self.deleted[probe.direction] = self.deleted.get(probe.direction, 0) + 1
         probe.written = self.run.monotonic()
 
     def _look(self, region: str, watch: RegionWatch) -> None:
@@ -330,20 +370,36 @@ class _Measurement:
         before = self.run.monotonic()
         shown = watch.poll()
         after = self.run.monotonic()
+        removed = watch.removed
         if shown is None:  # the stream's position was lost: read what it may have shown
-            shown = {p.plain_key for p in awaited if self._read(p) is not None}
+            shown = {p.plain_key for p in awaited if (self._read(p) is None) == p.deletes}
+            removed = shown
         full = watch.skipped == 0
         for probe in awaited:
-            if probe.plain_key in shown:
+            if probe.plain_key in (removed if probe.deletes else shown):
                 probe.seen = after
                 self.unconfirmed.append(probe)  # read once, between looks
             elif full:
                 probe.missed = before
 
     def _confirm(self, probe: _Probe) -> bool:
-        """One read: the receiving region holds this run's probe."""
+        """One read: the receiving region holds this run's probe (a put), or no longer
+        holds it (a deletion: its removal is then seen replicated, and settled). A put
+        confirmed makes its item's deletion due, spread as the puts were."""
         item = self._read(probe)
-        return item is not None and item.get(marks.PROBE_MARKER) == {"S": self.run_id}
+        if probe.deletes:
+            if item is None:
+                self.settle(probe.key)
+                probe.gone = True
+            return item is None
+        confirmed = item is not None and item.get(marks.PROBE_MARKER) == {"S": self.run_id}
+        for deletion in self.probes:
+            if deletion.item is probe:
+                if not confirmed:
+                    deletion.dropped = True
+                    continue
+                deletion.due = self._deletion_due(probe)
+        return confirmed
 
     def _read(self, probe: _Probe) -> dict[str, Any] | None:
         self._afford(self.reads, probe.receiving, CONFIRM_UNITS)
@@ -369,8 +425,8 @@ class _Measurement:
         """Delete every probe written, in its source region, only while it still carries this
         run's marker (another process may have changed it). The delete replicates; the TTL
         and `cleanup --probes` catch what a stopped replication leaves."""
-        for probe in self.probes:
-            if probe.started is None:
+        for probe in self._puts():
+            if probe.started is None or probe.deleted:
                 continue
             self._afford(self.writes, probe.source, WRITE_UNITS)
             self.writes.charge(probe.source, self.run.target.table, WRITE_UNITS)
@@ -392,7 +448,10 @@ class _Measurement:
         arrived is seen deleted in its receiving region too, or the deadline; what is not
         seen is left to the clean-up, which reads and deletes it where it is."""
         while True:
-            waiting = [p for p in self.probes if p.deleted and p.seen is not None and not p.gone]
+            waiting = [
+                p for p in self._puts() if p.deleted and p.seen is not None and not p.gone
+            ]
+            waiting = [p for p in waiting if not self._deletion_measured(p)]
             if not waiting or self.run.monotonic() >= self.run.deadline:
                 return
             for region, watch in self.watches.items():
@@ -407,6 +466,20 @@ class _Measurement:
             receiving = {p.receiving for p in waiting}
             ready = min(w.ready_in() for r, w in self.watches.items() if r in receiving)
             self.run.sleep(max(min(ready, self.run.deadline - self.run.monotonic()), 0.001))
+
+    def _deletion_due(self, put: _Probe) -> float:
+        """Between its put's wave and the next, whole look intervals later: the deletions
+        fall between the puts, so together all probes spread evenly over a look interval."""
+        number = int(put.plain_key[0].rsplit("-", 1)[1])
+        due = self.start + (2 * number + 1) * SHARD_INTERVAL / self.count
+        moment = self.run.monotonic()
+        if due < moment:
+            due += math.ceil((moment - due) / SHARD_INTERVAL) * SHARD_INTERVAL
+        return due
+
+    def _deletion_measured(self, put: _Probe) -> bool:
+        """Its deletion was a probe: that probe's look and read settle it, or not."""
+        return any(p.item is put and p.started is not None for p in self.probes)
 
     def _summaries(self) -> dict[str, Summary]:
         directions: dict[str, list[_Probe]] = {}
@@ -438,7 +511,7 @@ def summarise(direction: str, probes: list[_Probe], deleted: int) -> Summary:
         direction=direction,
         sent=sum(1 for p in probes if p.started is not None),
         samples=len(samples),
-        not_arrived=sum(1 for p in probes if p.seen is None),
+        not_arrived=sum(1 for p in probes if p.seen is None and not p.dropped),
         unconfirmed=sum(1 for p in probes if p.seen is not None and not p.confirmed),
         min=latencies[0] if latencies else None,
         p50=percentile(latencies, 50),
