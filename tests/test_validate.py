@@ -31,7 +31,7 @@ def run_validate(
     report_dir: Path,
     *,
     probes: int = 20,
-    timeout: float = 20.0,
+    timeout: float = 60.0,  # the whole run's: at lag 1 s it takes about 26 s, paced
     sleep=None,
     junitxml: Path | None = None,
 ):

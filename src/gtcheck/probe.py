@@ -64,6 +64,7 @@ class _Probe:
     @property
     def deletes(self) -> bool:
         return self.item is not None
+
     @property
     def direction(self) -> str:
         return f"{self.source}->{self.receiving}"
@@ -155,6 +156,7 @@ def measure(
     writes: WriteBudget | None = None,
     settle: Callable[[dict[str, Any]], None] | None = None,
     out: Callable[[], None] | None = None,
+    metered: bool = False,
 ) -> dict[str, Summary]:
     """Measure replication latency in every direction between the target's regions.
 
@@ -163,7 +165,8 @@ def measure(
     read capacity). The probe items are deleted before returning, or on any error; each
     deletion seen in the receiving region's stream is passed to `settle` (the clean-up
     need not read or delete that probe again). `out` is called once every wave is
-    written.
+    written. `metered`: the clients charge every request to `reads` and `writes`
+    themselves (validate's `Spend`), so the probes only wait for them.
     """
     if probes < 1:
         raise ValueError("at least one probe per direction")
@@ -175,6 +178,7 @@ def measure(
         marks.expires_at(now()),
         settle or (lambda key: None),
         out or (lambda: None),
+        metered,
     )
     return measurement.measure(probes)
 
@@ -189,7 +193,9 @@ class _Measurement:
         ttl: int,
         settle: Callable[[dict[str, Any]], None],
         out: Callable[[], None],
+        metered: bool = False,
     ) -> None:
+        self.metered = metered
         self.run = run
         self.settle = settle
         self.out = out
@@ -203,6 +209,7 @@ class _Measurement:
         self.probes: list[_Probe] = []
         self.unconfirmed: deque[_Probe] = deque()  # seen by a look, not yet read
         self.unwritten = True  # waves still to write
+        self.first_look: dict[str, float] = {}  # each region's look grid starts there
         self.deleted: dict[str, int] = {}
         self.changed: dict[str, int] = {}  # not deleted: no longer this run's item
 
@@ -286,7 +293,22 @@ class _Measurement:
         (an arrival meanwhile is still bounded, by the write's start)."""
         if self.unwritten:
             return False
-        return watch.ready_in() == 0 and bool(self._awaited(region))
+        return (
+            self._slot(region) <= self.run.monotonic()
+            and watch.ready_in() == 0
+            and bool(self._awaited(region))
+        )
+
+    def _slot(self, region: str) -> float:
+        """When `region`'s next look is due. Looks keep to one grid of look intervals
+        for the whole measurement, even across a pause with nothing awaited there (the
+        deletions may wait for the write budget): a look right after a write would tie
+        that write's phase to the looks', and the midpoints' errors would not cancel."""
+        first = self.first_look.setdefault(region, self.run.monotonic())
+        moment = self.run.monotonic()
+        if moment <= first:
+            return first
+        return first + math.ceil((moment - first) / SHARD_INTERVAL - 1e-6) * SHARD_INTERVAL
 
     def _confirm_between_looks(self) -> None:
         """Confirm what the looks showed, oldest first, while no look is due and the read
@@ -296,7 +318,7 @@ class _Measurement:
             if any(self._look_due(region, watch) for region, watch in self.watches.items()):
                 return
             probe = self.unconfirmed[0]
-            if not self.reads.affordable(probe.receiving, table, CONFIRM_UNITS):
+            if self.reads.in_debt(probe.receiving, table):
                 return
             self.unconfirmed.popleft()
             probe.confirmed = self._confirm(probe)
@@ -321,22 +343,35 @@ class _Measurement:
         moment = self.run.monotonic()
         unwritten = [p.due for p in self._unsent() if p.due is not None]
         looks = [
-            moment + w.ready_in()
+            max(moment + w.ready_in(), self._slot(r))
             for r, w in self.watches.items()
             if self._awaited(r) and not self.unwritten
         ]
         confirms = []
         if self.unconfirmed:
             probe = self.unconfirmed[0]
-            wait = self.reads.seconds_until(probe.receiving, self.run.target.table, CONFIRM_UNITS)
+            wait = self.reads.seconds_until(probe.receiving, self.run.target.table, 0.0)
             confirms.append(moment + wait)
         return min([*unwritten, *looks, *confirms], default=moment + SHARD_INTERVAL)
 
     def _write(self, pool: ThreadPoolExecutor, wave: list[_Probe]) -> None:
-        """One wave's writes go out together; the wave is over when all have answered."""
-        for probe in wave:
-            self._afford(self.writes, probe.source, WRITE_UNITS)
-            self.writes.charge(probe.source, self.run.target.table, WRITE_UNITS)
+        """One wave's writes go out together; the wave is over when all have answered.
+
+        The puts go out as one burst once the write budget is out of debt (they must be
+        in flight together); a deletion wave that finds it in debt is put off by whole
+        look intervals, which keeps its place among the others. Every write is charged
+        in every region: each replica pays for the replicated write."""
+        table = self.run.target.table
+        if self.unwritten:  # the puts: the first wave waits for the budget, for all
+            if not any(p.started is not None for p in self._puts()):
+                self._afford(self.writes, self.regions, 0.0)
+        elif any(self.writes.in_debt(r, table) for r in self.regions):
+            wait = max(self.writes.seconds_until(r, table, 0.0) for r in self.regions)
+            for probe in wave:
+                assert probe.due is not None
+                probe.due += math.ceil(wait / SHARD_INTERVAL) * SHARD_INTERVAL
+            return
+        self._charge(self.writes, self.regions, WRITE_UNITS * len(wave))
         for probe in wave:
             probe.started = self.run.monotonic()
         list(pool.map(self._put, wave))
@@ -402,7 +437,7 @@ class _Measurement:
         return confirmed
 
     def _read(self, probe: _Probe) -> dict[str, Any] | None:
-        self._afford(self.reads, probe.receiving, CONFIRM_UNITS)
+        self._afford(self.reads, (probe.receiving,), 0.0)
         answer = self.run.request(
             probe.receiving,
             "get_item",
@@ -411,14 +446,23 @@ class _Measurement:
             ReturnConsumedCapacity="TOTAL",
         )
         units = float((answer.get("ConsumedCapacity") or {}).get("CapacityUnits", CONFIRM_UNITS))
-        self.reads.charge(probe.receiving, self.run.target.table, units)
+        self._charge(self.reads, (probe.receiving,), units)
         self.counts.reads += 1
         self.counts.read_units += units
         return answer.get("Item")
 
-    def _afford(self, budget: ReadBudget, region: str, units: float) -> None:
-        while not budget.affordable(region, self.run.target.table, units):
-            self.run.sleep(max(budget.seconds_until(region, self.run.target.table, units), 0.01))
+    def _afford(self, budget: ReadBudget, regions: tuple[str, ...], units: float) -> None:
+        """Until `units` can be spent in every one of `regions` (0: once none is in debt)."""
+        table = self.run.target.table
+        for region in regions:
+            while not budget.affordable(region, table, units) or budget.in_debt(region, table):
+                self.run.sleep(max(budget.seconds_until(region, table, units), 0.01))
+
+    def _charge(self, budget: ReadBudget, regions: tuple[str, ...], units: float) -> None:
+        """Charge the budget, unless the clients do (validate meters every request)."""
+        if not self.metered:
+            for region in regions:
+                budget.charge(region, self.run.target.table, units)
 
     # ----- after: delete, summarise ------------------------------------------------------------
     def _delete(self) -> None:
@@ -428,8 +472,8 @@ class _Measurement:
         for probe in self._puts():
             if probe.started is None or probe.deleted:
                 continue
-            self._afford(self.writes, probe.source, WRITE_UNITS)
-            self.writes.charge(probe.source, self.run.target.table, WRITE_UNITS)
+            self._afford(self.writes, self.regions, 0.0)
+            self._charge(self.writes, self.regions, WRITE_UNITS)
             answer = self.run.request_unless(
                 CONDITION_FAILED,
                 probe.source,
@@ -448,9 +492,7 @@ class _Measurement:
         arrived is seen deleted in its receiving region too, or the deadline; what is not
         seen is left to the clean-up, which reads and deletes it where it is."""
         while True:
-            waiting = [
-                p for p in self._puts() if p.deleted and p.seen is not None and not p.gone
-            ]
+            waiting = [p for p in self._puts() if p.deleted and p.seen is not None and not p.gone]
             waiting = [p for p in waiting if not self._deletion_measured(p)]
             if not waiting or self.run.monotonic() >= self.run.deadline:
                 return

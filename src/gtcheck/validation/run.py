@@ -39,6 +39,7 @@ from gtcheck.templates import Placeholders
 from gtcheck.turns import RealTurns, Turns, VirtualTurns
 from gtcheck.validation import cloudwatch, environment
 from gtcheck.validation.ledger import Ledger, Removal, SpiedClients, remove
+from gtcheck.validation.spend import Spend
 
 SCHEMA = "gtcheck.validation/1"
 PASSED, FAILED, ERROR = "passed", "failed", "error"
@@ -99,6 +100,10 @@ class ValidationRun:
         self.deadline = self.started + self.settings.timeout  # the whole run's, shared
         self.started_at = datetime.fromtimestamp(self.now(), tz=UTC)
         self.session = self.runtime.session or make_session(self.settings.target)
+        self.spend = Spend(
+            self.target.table, self.target.regions, self.monotonic, self.turns.sleep, self.run_id
+        )
+        self.spend.register(self.session)  # before any client is made: they all keep to it
         self.clients = SpiedClients(
             self.settings.target, self.session, read_only=False, ledger=self.ledger
         )
@@ -152,6 +157,9 @@ class ValidationRun:
         seen: dict[str, str] = {}
         try:
             waited = environment.wait_ready(self.runner(), self.sleep, seen)
+            for region in self.target.regions:
+                table = self.runner().request(region, "describe_table")["Table"]
+                self.spend.provision(region, table.get("ProvisionedThroughput") or {})
         except GtcheckError as problem:
             self.record("env.replicas", ERROR, str(problem))
             return self.checks
@@ -324,6 +332,9 @@ class ValidationRun:
                 run_id=self.run_id,
                 settle=self.ledger.settle,
                 out=self.probes_out.set,
+                reads=self.spend.reads,
+                writes=self.spend.writes,
+                metered=True,
             )
         except GtcheckError as problem:
             return NotMeasured(ERROR, str(problem))
@@ -419,6 +430,7 @@ class ValidationRun:
             "latency_ms": self.latency,
             "scenarios": self.scenarios,
             "cleanup": removal.as_json(),
+            "units_spent": self.spend.spent(),
         }
 
 
