@@ -210,6 +210,7 @@ class _Measurement:
         self.unconfirmed: deque[_Probe] = deque()  # seen by a look, not yet read
         self.unwritten = True  # waves still to write
         self.first_look: dict[str, float] = {}  # each region's look grid starts there
+        self.looked_at: dict[str, float] = {}  # the grid point each region was last looked at
         self.deleted: dict[str, int] = {}
         self.changed: dict[str, int] = {}  # not deleted: no longer this run's item
 
@@ -304,11 +305,11 @@ class _Measurement:
         for the whole measurement, even across a pause with nothing awaited there (the
         deletions may wait for the write budget): a look right after a write would tie
         that write's phase to the looks', and the midpoints' errors would not cancel."""
-        first = self.first_look.setdefault(region, self.run.monotonic())
         moment = self.run.monotonic()
-        if moment <= first:
-            return first
-        return first + math.ceil((moment - first) / SHARD_INTERVAL - 1e-6) * SHARD_INTERVAL
+        first = self.first_look.setdefault(region, moment)
+        current = first + math.floor((moment - first) / SHARD_INTERVAL + 1e-9) * SHARD_INTERVAL
+        looked = self.looked_at.get(region)
+        return current if looked is None or looked < current - 1e-9 else current + SHARD_INTERVAL
 
     def _confirm_between_looks(self) -> None:
         """Confirm what the looks showed, oldest first, while no look is due and the read
@@ -401,6 +402,7 @@ class _Measurement:
         probe.written = self.run.monotonic()
 
     def _look(self, region: str, watch: RegionWatch) -> None:
+        self.looked_at[region] = self._slot(region)
         awaited = self._awaited(region)
         before = self.run.monotonic()
         shown = watch.poll()
