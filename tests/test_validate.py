@@ -214,7 +214,7 @@ def test_a_replica_still_creating_past_the_timeout_is_exit_3(tmp_path):
 
 def test_a_replica_creating_is_waited_for_and_the_wait_reported(tmp_path):
     sim = _creating_sim(12.0)
-    code, document = run_validate(sim, tmp_path, probes=3, timeout=30.0)
+    code, document = run_validate(sim, tmp_path, probes=3)
     assert code == 0, document
     replicas = next(c for c in document["checks"] if c["id"] == "env.replicas")
     assert "waited 1" in replicas["detail"]  # 12 s to 15 s, in 5 s polls

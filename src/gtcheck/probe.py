@@ -39,6 +39,7 @@ DEFAULT_PROBES = 10
 DEFAULT_TIMEOUT = 30.0  # seconds for every probe to arrive; the workshop says "under 2"
 WRITE_UNITS = 1.0  # a probe item is far below 1 KB
 CONFIRM_UNITS = 1.0  # one strongly consistent read of a small item
+LOOK_LATE_S = SHARD_INTERVAL / 5  # a look later than this after its grid point waits
 PAGE_CLAIM_MS = 2000.0  # the workshop page: replication "usually under 2 seconds"
 CONDITION_FAILED = frozenset({"ConditionalCheckFailedException"})
 
@@ -309,7 +310,10 @@ class _Measurement:
         first = self.first_look.setdefault(region, moment)
         current = first + math.floor((moment - first) / SHARD_INTERVAL + 1e-9) * SHARD_INTERVAL
         looked = self.looked_at.get(region)
-        return current if looked is None or looked < current - 1e-9 else current + SHARD_INTERVAL
+        fresh = looked is None or looked < current - 1e-9
+        if fresh and moment - current <= LOOK_LATE_S:
+            return current
+        return current + SHARD_INTERVAL  # looked at already, or too late: the next point
 
     def _confirm_between_looks(self) -> None:
         """Confirm what the looks showed, oldest first, while no look is due and the read
