@@ -107,11 +107,14 @@ class ValidationRun:
         self.spend.register(self.session)  # before any client is made: they all keep to it
         # The login scenario times an arrival by reading, and the inventory's decrements
         # must meet inside one replication window: their requests are not held.
-        for name in ("login", "inventory"):
-            self.spend.unheld.add(marks.scenario_key(self.run_id, name)["PK"]["S"])
+        self.spend.unheld_reads.add(self._scenario_pk("login"))
+        self.spend.unheld_writes.add(self._scenario_pk("inventory"))
         self.clients = SpiedClients(
             self.settings.target, self.session, read_only=False, ledger=self.ledger
         )
+
+    def _scenario_pk(self, name: str) -> str:
+        return str(marks.scenario_key(self.run_id, name)["PK"]["S"])
 
     @property
     def target(self) -> Target:

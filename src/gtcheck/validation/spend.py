@@ -49,7 +49,9 @@ class Spend:
         self.monotonic = monotonic
         self.deadline = float("inf")  # the run's, once it is known
         self.run_id = run_id
-        self.unheld: set[str] = set()  # partition keys of measurements that pace themselves
+        # Partition keys whose reads, or writes, time something: charged, never held.
+        self.unheld_reads: set[str] = set()
+        self.unheld_writes: set[str] = set()
         self.reads = ReadBudget(monotonic, fraction, RUN_SECONDS, start_full=False)
         self.writes = WriteBudget(monotonic, fraction, RUN_SECONDS, start_full=False)
 
@@ -102,7 +104,7 @@ class Spend:
         )
         context[PACED] = (budget, regions)
         params.setdefault("ReturnConsumedCapacity", "INDEXES")
-        if not self._measuring(params):
+        if not self._measuring(params, operation in READS):
             self.wait(budget, regions)
 
     def _after(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
@@ -112,11 +114,12 @@ class Spend:
         budget, regions = paced
         self.charge(budget, regions, table_units(parsed.get("ConsumedCapacity"), self.table))
 
-    def _measuring(self, params: dict[str, Any]) -> bool:
-        """A request on one of this run's latency probes, or on an item `unheld` names."""
+    def _measuring(self, params: dict[str, Any], read: bool) -> bool:
+        """A request on one of this run's latency probes, or one `unheld_reads` or
+        `unheld_writes` names."""
         item = params.get("Key") or params.get("Item") or {}
         pk, sk = item.get("PK", {}).get("S", ""), item.get("SK", {}).get("S")
-        if pk in self.unheld:
+        if pk in (self.unheld_reads if read else self.unheld_writes):
             return True
         return pk.startswith(marks.run_prefix(self.run_id)) and sk == marks.PROBE_SORT_KEY
 
