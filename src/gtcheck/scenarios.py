@@ -128,8 +128,10 @@ class Stage:
         if answer is None:
             raise Changed(key)
 
-    def read(self, region: str, key: Typed) -> Typed | None:
-        answer = self.run.request(region, "get_item", Key=key, ConsistentRead=True)
+    def read(self, region: str, key: Typed, *, consistent: bool = True) -> Typed | None:
+        """The item in `region`; an eventually consistent read (half the read capacity)
+        may show a write a moment late, never one that is not there."""
+        answer = self.run.request(region, "get_item", Key=key, ConsistentRead=consistent)
         item = answer.get("Item")
         if item is not None and item.get(marks.PROBE_MARKER) != {"S": self.run_id}:
             raise Changed(key)
@@ -144,7 +146,7 @@ class Stage:
         def done() -> bool:
             for region in regions:
                 if region not in seen:
-                    copy = self.read(region, key)
+                    copy = self.read(region, key, consistent=False)  # waiting: late is fine
                     if copy is not None and holds(copy):
                         seen[region] = copy
             return len(seen) == len(regions)

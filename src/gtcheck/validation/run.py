@@ -225,6 +225,7 @@ class ValidationRun:
                 sleep=self.sleep,
                 monotonic=self.monotonic,
                 now=self.now,
+                consistent=False,  # waiting at half the read capacity: the probes time
             )
         except ReplicationTimeout as problem:
             return FAILED, str(problem)
