@@ -255,6 +255,12 @@ def report_setting(report: Report, setting: Setting) -> None:
         "validate's own duration_s", median_range([run.document["duration_s"] for run in runs])
     )
     report.row("exit codes", ", ".join(str(run.finished.code) for run in runs))
+    for name in runs[0].document.get("phases_s") or {}:
+        spans = [run.document.get("phases_s", {}).get(name) for run in runs]
+        spans = [span for span in spans if span]
+        start = statistics.median(span[0] for span in spans)
+        end = statistics.median(span[1] for span in spans)
+        report.row(f"phase {name} (median, s from the start)", f"{start:.1f} .. {end:.1f}")
     wall = statistics.median(walls)
     report.bar(
         f"{label} run time (median)", f"{wall:.1f} s", f"<= {WALL_BAR:g} s", wall <= WALL_BAR

@@ -94,6 +94,17 @@ def test_a_healthy_simulator_validates_with_exit_0(healthy):
         "bot.solved", "bot.graded", "latency", "cleanup",
     ]  # fmt: skip
     assert document["bot"].startswith("gtcheck-bot-")
+    phases = document["phases_s"]
+    assert set(phases) == {
+        "environment", "latency", "bot.solved", "bot.graded", "cleanup",
+        "login-visible", "inventory-race", "order-lifecycle",
+    }  # fmt: skip
+    # side by side: the bot and the scenarios start while the probes are still out
+    assert phases["bot.solved"][0] < phases["latency"][1]
+    assert phases["order-lifecycle"][0] < phases["latency"][1]
+    spent = document["units_spent"]
+    assert set(spent) == {US, EU}
+    assert all(figures["write_units"] > 0 for figures in spent.values())
 
 
 def test_latency_is_within_30_ms_of_the_configured_lag(healthy):
@@ -530,3 +541,17 @@ def test_replication_stuck_both_ways_ends_the_run_by_its_one_deadline(tmp_path):
     sim.advance(5.0)
     for region in sim.config.regions:
         assert sim.client("dynamodb", region).scan(TableName=TABLE)["Items"] == []
+
+
+def test_a_run_spends_at_most_half_the_provisioned_capacity_over_its_length(healthy):
+    """5 RCU / 5 WCU in each region: what the run spent (replicated writes included),
+    divided by its length on the injected clock, stays within 2.5 units a second."""
+    sim, _code, document, _dir = healthy
+    seconds = document["duration_s"]
+    for region, figures in document["units_spent"].items():
+        assert figures["read_units"] <= 2.5 * seconds, region
+        assert figures["write_units"] <= 2.5 * seconds, region
+    usage = sim.state()["capacity"]["usage"]
+    for region in (US, EU):
+        assert usage[region][TABLE]["refused_reads"] == 0
+        assert usage[region][TABLE]["refused_writes"] == 0

@@ -14,8 +14,8 @@ import io
 import tempfile
 import threading
 import time
-from collections.abc import Callable
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +85,7 @@ class ValidationRun:
     solved: bool = False
     bot_graded: bool = False  # the bot's report was written
     environment_problem: str | None = None
+    phases_s: dict[str, list[float]] = field(default_factory=dict)  # part -> [start, end]
 
     def __post_init__(self) -> None:
         self.monotonic: Callable[[], float] = self.runtime.monotonic or time.monotonic
@@ -162,6 +163,13 @@ class ValidationRun:
     def environment(self) -> list[dict[str, Any]]:
         """Wait until the table and every replica are ACTIVE (or the deadline), then run
         the workshop's own environment steps."""
+        with self.phase("environment"):
+            self._environment()
+        if self.ready:
+            self.start_parts()
+        return self.checks
+
+    def _environment(self) -> None:
         seen: dict[str, str] = {}
         try:
             waited = environment.wait_ready(self.runner(), self.sleep, seen)
@@ -170,7 +178,7 @@ class ValidationRun:
                 self.spend.provision(region, table.get("ProvisionedThroughput") or {})
         except GtcheckError as problem:
             self.record("env.replicas", ERROR, str(problem))
-            return self.checks
+            return
         _code, report = self.grade(self.bot, env_only=True)
         for step in report.get("steps", []):
             if step["id"] not in ENV_STEPS:
@@ -187,19 +195,34 @@ class ValidationRun:
                     )
             self.record(step["id"], status, detail)
         self.ready = bool(report) and all(c["status"] == PASSED for c in self.checks)
-        if self.ready:
-            self.start_parts()
-        return self.checks
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Note when a part ran, in seconds from the run's start: where the time goes."""
+        start = self.monotonic() - self.started
+        try:
+            yield
+        finally:
+            end = self.monotonic() - self.started
+            self.phases_s[name] = [round(start, 3), round(end, 3)]
+
+    def _timed(self, name: str, work: Callable[[], Any]) -> Callable[[], Any]:
+        def timed() -> Any:
+            with self.phase(name):
+                return work()
+
+        return timed
 
     def start_parts(self) -> None:
         """The probes, the bot and every scenario run side by side: each mostly waits for
         replication, so together they take about as long as the longest. The others start
         once the probes' waves are out, so nothing bunches them."""
-        self.overlap.start("latency", self._measure)
+        self.overlap.start("latency", self._timed("latency", self._measure))
         self.overlap.wait(self.probes_out, "latency")  # the waves go out undisturbed
-        self.overlap.start("bot", self._solve)
+        self.overlap.start("bot", self._timed("bot.solved", self._solve))
         for scenario_id in scenarios.SCENARIOS:
-            self.overlap.start(scenario_id, lambda s=scenario_id: self._play(s))
+            play = self._timed(scenario_id, lambda s=scenario_id: self._play(s))
+            self.overlap.start(scenario_id, play)
 
     def _awaited(self, name: str, work: Callable[[], Any]) -> Any:
         """A started part's result (waiting for it), else the part run here and now."""
@@ -234,7 +257,8 @@ class ValidationRun:
         return PASSED, _("{bot} performed every workshop step").format(bot=self.bot)
 
     def grade_bot(self) -> str:
-        _code, report = self.grade(self.bot)
+        with self.phase("bot.graded"):
+            _code, report = self.grade(self.bot)
         if not report:
             return self.record("bot.graded", ERROR, _("the bot's check did not run"))
         self.bot_graded = True
@@ -380,7 +404,8 @@ class ValidationRun:
                 grace = max(self.remaining(), CLEANUP_GRACE_S)
                 runner = self.runner(grace)
                 runner.sleep = self.turns.sleep  # the clean-up goes on while stopping
-                self.removal = remove(runner, self.ledger, self.run_id)
+                with self.phase("cleanup"):
+                    self.removal = remove(runner, self.ledger, self.run_id)
             except KeyboardInterrupt:
                 self.removal = None  # not done: the session's teardown or `finally` redoes it
                 raise
@@ -440,6 +465,7 @@ class ValidationRun:
             "scenarios": self.scenarios,
             "cleanup": removal.as_json(),
             "units_spent": self.spend.spent(),
+            "phases_s": dict(self.phases_s),
         }
 
 
