@@ -63,8 +63,8 @@ from bench_cli import (  # on import, sets the test credentials of this process 
     sim_process,
     venv_tool,
 )
+from gtcheck.latency import percentile
 from gtcheck.marks import PROBE_PREFIX, PROBE_SORT_KEY
-from gtcheck.probe import percentile
 
 TABLE = "demo-ecommerce-freetier"
 REGIONS = ("us-east-1", "eu-west-1")

@@ -8,7 +8,8 @@ import pytest
 from gtcheck import marks
 from gtcheck.aws import Clients, Target
 from gtcheck.errors import EnvironmentProblem
-from gtcheck.probe import _Probe, measure, percentile, summarise
+from gtcheck.latency import ProbeTimeline, percentile, summarise
+from gtcheck.probe import measure
 from gtcheck.sim import Simulator
 
 US, EU = "us-east-1", "eu-west-1"
@@ -164,9 +165,9 @@ def test_latency_is_the_midpoint_of_the_last_miss_and_the_first_sight():
     """Pure arithmetic: missed at 10.70, seen at 10.95, written at 10.00 -> 825 ms, known
     to 250 ms; a probe never seen counts as not arrived."""
     key = marks.probe_key("r", US, EU, 0)
-    arrived = _Probe(US, EU, key, 10.0, started=9.99, written=10.0, missed=10.7, seen=10.95)
+    arrived = ProbeTimeline(US, EU, key, 10.0, started=9.99, written=10.0, missed=10.7, seen=10.95)
     arrived.confirmed = True
-    lost = _Probe(US, EU, marks.probe_key("r", US, EU, 1), 10.0, started=10.0, written=10.0)
+    lost = ProbeTimeline(US, EU, marks.probe_key("r", US, EU, 1), 10.0, started=10.0, written=10.0)
     summary = summarise(FORWARD, [arrived, lost], deleted=2)
     assert (summary.samples, summary.not_arrived, summary.sent) == (1, 1, 2)
     assert summary.p50 == pytest.approx(825.0)

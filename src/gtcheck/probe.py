@@ -1,19 +1,25 @@
 """Latency probes: how long a write in one region takes to be seen in another, measured.
 
-N probe items per direction are written in waves spread evenly over one look interval:
-each wave's writes go out together, and none waits for an earlier probe to arrive, so all
-are in flight at once. The receiving region's stream shows each arrival without spending
-read capacity; it may be read at most every `SHARD_INTERVAL` per shard (DynamoDB Streams
-allows 5 GetRecords calls per second per shard), so one arrival is known to a quarter of a
-second. A probe's arrival lies between the last look that missed it and the first look that
-saw it: its latency is that interval's midpoint minus the write's completion, its
-resolution the interval's width. Spreading the writes over one look interval dithers the
-midpoints' errors, so they cancel in the median and the mean. The stream's whole-second
-`ApproximateCreationDateTime` is never used: it is not a latency measurement.
+N probes per direction: ceil(N/2) puts of new items, written in waves, and as many of
+the rest as there are items, each deleting one of those items again in the same region
+once it has arrived (the deletion the clean-up must make anyway is a write that
+replicates like any other, so it is timed too, for half the write capacity). The puts
+are due at even steps of 2/N of one look interval and the deletions at the odd steps,
+whole intervals later: together they spread evenly over the interval, and none waits for
+another probe's arrival, so the puts are all in flight at once.
 
-Each arrival is confirmed with one strongly consistent read, inside a read budget; writes
-and deletes stay inside a write budget. Probe items carry the probe prefix, the marker and
-a TTL (`gtcheck.marks`) and are deleted at the end, whatever happens.
+The receiving region's stream shows each arrival (a put's record, a deletion's REMOVE)
+without spending read capacity; a shard may be read at most every `SHARD_INTERVAL`
+(DynamoDB Streams allows 5 GetRecords calls per second per shard), and every region is
+looked at on one grid of such intervals, so an arrival is known to a quarter of a second
+and the midpoints' errors cancel in the median and the mean (`gtcheck.latency` turns the
+timelines into figures). The stream's whole-second `ApproximateCreationDateTime` is never
+used: it is not a latency measurement.
+
+Each arrival is confirmed with one strongly consistent read, between looks, so a read
+never delays a look; reads and writes keep to the budgets given (validate's run budget).
+Probe items carry the probe prefix, the marker and a TTL (`gtcheck.marks`) and are
+deleted at the end, whatever happens.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from gtcheck.aws import Clients
 from gtcheck.bot.runner import Log, Runner, quiet
 from gtcheck.budget import ReadBudget, WriteBudget
 from gtcheck.errors import EnvironmentProblem
-from gtcheck.items import Key, key_of
+from gtcheck.latency import PAGE_CLAIM_MS, ProbeSample, ProbeTimeline, Summary, summarise
 from gtcheck.streamwatch import SHARD_INTERVAL, RegionWatch, ShardPacer, open_watch
 from gtcheck.target import Target
 
@@ -40,95 +46,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds for every probe to arrive; the workshop says "
 WRITE_UNITS = 1.0  # a probe item is far below 1 KB
 CONFIRM_UNITS = 1.0  # one strongly consistent read of a small item
 LOOK_LATE_S = SHARD_INTERVAL / 5  # a look later than this after its grid point waits
-PAGE_CLAIM_MS = 2000.0  # the workshop page: replication "usually under 2 seconds"
 CONDITION_FAILED = frozenset({"ConditionalCheckFailedException"})
-
-
-@dataclass
-class _Probe:
-    """One probe's timeline, in the injected monotonic clock's seconds."""
-
-    source: str
-    receiving: str
-    key: dict[str, Any]  # typed
-    due: float | None  # None: a deletion, due once its item's arrival is confirmed
-    started: float | None = None
-    written: float | None = None  # the PutItem's answer came back
-    missed: float | None = None  # start of the last full look that did not show it
-    seen: float | None = None  # end of the first look that showed it
-    confirmed: bool = False
-    deleted: bool = False  # a put's item, deleted in its source region by this run
-    gone: bool = False  # that deletion seen in the receiving region's stream
-    item: _Probe | None = None  # a deletion's: the put probe whose item it deletes
-    dropped: bool = False  # a deletion never sent (its item never confirmed, or changed)
-
-    @property
-    def deletes(self) -> bool:
-        return self.item is not None
-
-    @property
-    def direction(self) -> str:
-        return f"{self.source}->{self.receiving}"
-
-    @property
-    def plain_key(self) -> Key:
-        found = key_of(self.key)
-        assert found is not None
-        return found
-
-    def interval(self) -> tuple[float, float] | None:
-        """When it arrived: after the later of its write's start and the last miss, by the
-        first sight."""
-        if self.seen is None or self.started is None:
-            return None
-        low = self.started if self.missed is None else max(self.started, self.missed)
-        return low, self.seen
-
-
-@dataclass(frozen=True)
-class ProbeSample:
-    """One probe that arrived and was confirmed."""
-
-    key: str
-    latency_ms: float
-    resolution_ms: float
-
-
-@dataclass(frozen=True)
-class Summary:
-    """One direction's probes, in milliseconds; None where no probe arrived."""
-
-    direction: str
-    sent: int
-    samples: int
-    not_arrived: int  # not seen in the receiving region by the deadline
-    unconfirmed: int  # shown by the stream, but the read did not find it
-    min: float | None
-    p50: float | None
-    p95: float | None
-    max: float | None
-    mean: float | None
-    resolution_ms: float | None  # the widest interval among the samples
-    deleted: int
-    probes: tuple[ProbeSample, ...] = ()
-
-    @property
-    def within_page_claim(self) -> bool | None:
-        """The page's "usually under 2 seconds": does the median keep it?"""
-        return None if self.p50 is None else self.p50 < PAGE_CLAIM_MS
-
-    def as_json(self) -> dict[str, Any]:
-        """The `latency_ms` entry of `gtcheck.validation/1` (validate adds cloudwatch_avg)."""
-        return {
-            "samples": self.samples,
-            "min": self.min,
-            "p50": self.p50,
-            "p95": self.p95,
-            "max": self.max,
-            "mean": self.mean,
-            "resolution_ms": self.resolution_ms,
-            "not_arrived": self.not_arrived,
-        }
 
 
 @dataclass
@@ -207,8 +125,8 @@ class _Measurement:
         self.counts = _Counts()
         self.pacer = ShardPacer(run.monotonic)
         self.watches: dict[str, RegionWatch] = {}
-        self.probes: list[_Probe] = []
-        self.unconfirmed: deque[_Probe] = deque()  # seen by a look, not yet read
+        self.probes: list[ProbeTimeline] = []
+        self.unconfirmed: deque[ProbeTimeline] = deque()  # seen by a look, not yet read
         self.unwritten = True  # waves still to write
         self.first_look: dict[str, float] = {}  # each region's look grid starts there
         self.looked_at: dict[str, float] = {}  # the grid point each region was last looked at
@@ -260,10 +178,10 @@ class _Measurement:
                 for number in range(puts):
                     key = marks.probe_key(self.run_id, source, receiving, number)
                     due = start + 2 * number * SHARD_INTERVAL / count
-                    made.append(_Probe(source, receiving, key, due))
+                    made.append(ProbeTimeline(source, receiving, key, due))
                 self.probes += made
                 self.probes += [
-                    _Probe(source, receiving, put.key, None, item=put)
+                    ProbeTimeline(source, receiving, put.key, None, item=put)
                     for put in made[: count - puts]
                 ]
 
@@ -328,16 +246,16 @@ class _Measurement:
             self.unconfirmed.popleft()
             probe.confirmed = self._confirm(probe)
 
-    def _pending(self) -> list[_Probe]:
+    def _pending(self) -> list[ProbeTimeline]:
         return [p for p in self.probes if p.seen is None and not p.dropped]
 
-    def _puts(self) -> list[_Probe]:
+    def _puts(self) -> list[ProbeTimeline]:
         return [p for p in self.probes if not p.deletes]
 
-    def _unsent(self) -> list[_Probe]:
+    def _unsent(self) -> list[ProbeTimeline]:
         return [p for p in self.probes if p.started is None and not p.dropped]
 
-    def _awaited(self, region: str) -> list[_Probe]:
+    def _awaited(self, region: str) -> list[ProbeTimeline]:
         return [
             p
             for p in self.probes
@@ -359,7 +277,7 @@ class _Measurement:
             confirms.append(moment + wait)
         return min([*unwritten, *looks, *confirms], default=moment + SHARD_INTERVAL)
 
-    def _write(self, pool: ThreadPoolExecutor, wave: list[_Probe]) -> None:
+    def _write(self, pool: ThreadPoolExecutor, wave: list[ProbeTimeline]) -> None:
         """One wave's writes go out together; the wave is over when all have answered.
 
         The puts go out as one burst once the write budget is out of debt (they must be
@@ -382,7 +300,7 @@ class _Measurement:
         list(pool.map(self._put, wave))
         self.counts.writes += len(wave)
 
-    def _put(self, probe: _Probe) -> None:
+    def _put(self, probe: ProbeTimeline) -> None:
         """A put probe writes its item; a deletion deletes it, only while it is still
         this run's (another process may have made it its own meanwhile)."""
         if probe.item is None:
@@ -423,7 +341,7 @@ class _Measurement:
             elif full:
                 probe.missed = before
 
-    def _confirm(self, probe: _Probe) -> bool:
+    def _confirm(self, probe: ProbeTimeline) -> bool:
         """One read: the receiving region holds this run's probe (a put), or no longer
         holds it (a deletion: its removal is then seen replicated, and settled). A put
         confirmed makes its item's deletion due, spread as the puts were."""
@@ -442,7 +360,7 @@ class _Measurement:
                 deletion.due = self._deletion_due(probe)
         return confirmed
 
-    def _read(self, probe: _Probe) -> dict[str, Any] | None:
+    def _read(self, probe: ProbeTimeline) -> dict[str, Any] | None:
         self._afford(self.reads, (probe.receiving,), 0.0)
         answer = self.run.request(
             probe.receiving,
@@ -515,7 +433,7 @@ class _Measurement:
             ready = min(w.ready_in() for r, w in self.watches.items() if r in receiving)
             self.run.sleep(max(min(ready, self.run.deadline - self.run.monotonic()), 0.001))
 
-    def _deletion_due(self, put: _Probe) -> float:
+    def _deletion_due(self, put: ProbeTimeline) -> float:
         """Between its put's wave and the next, whole look intervals later: the deletions
         fall between the puts, so together all probes spread evenly over a look interval."""
         number = int(put.plain_key[0].rsplit("-", 1)[1])
@@ -525,12 +443,12 @@ class _Measurement:
             due += math.ceil((moment - due) / SHARD_INTERVAL) * SHARD_INTERVAL
         return due
 
-    def _deletion_measured(self, put: _Probe) -> bool:
+    def _deletion_measured(self, put: ProbeTimeline) -> bool:
         """Its deletion was a probe: that probe's look and read settle it, or not."""
         return any(p.item is put and p.started is not None for p in self.probes)
 
     def _summaries(self) -> dict[str, Summary]:
-        directions: dict[str, list[_Probe]] = {}
+        directions: dict[str, list[ProbeTimeline]] = {}
         for probe in self.probes:
             directions.setdefault(probe.direction, []).append(probe)
         return {
@@ -539,44 +457,4 @@ class _Measurement:
         }
 
 
-def summarise(direction: str, probes: list[_Probe], deleted: int) -> Summary:
-    """A direction's figures from its probes' intervals (pure: results as data)."""
-    samples: list[ProbeSample] = []
-    for probe in probes:
-        interval = probe.interval()
-        if interval is None or not probe.confirmed or probe.written is None:
-            continue
-        low, high = interval
-        samples.append(
-            ProbeSample(
-                key=probe.plain_key[0],
-                latency_ms=round(((low + high) / 2 - probe.written) * 1000, 3),
-                resolution_ms=round((high - low) * 1000, 3),
-            )
-        )
-    latencies = sorted(sample.latency_ms for sample in samples)
-    return Summary(
-        direction=direction,
-        sent=sum(1 for p in probes if p.started is not None),
-        samples=len(samples),
-        not_arrived=sum(1 for p in probes if p.seen is None and not p.dropped),
-        unconfirmed=sum(1 for p in probes if p.seen is not None and not p.confirmed),
-        min=latencies[0] if latencies else None,
-        p50=percentile(latencies, 50),
-        p95=percentile(latencies, 95),
-        max=latencies[-1] if latencies else None,
-        mean=round(sum(latencies) / len(latencies), 3) if latencies else None,
-        resolution_ms=max((s.resolution_ms for s in samples), default=None),
-        deleted=deleted,
-        probes=tuple(samples),
-    )
-
-
-def percentile(ordered: list[float], q: float) -> float | None:
-    """The q-th percentile of sorted values, interpolated linearly between ranks."""
-    if not ordered:
-        return None
-    rank = (len(ordered) - 1) * q / 100
-    low, high = math.floor(rank), math.ceil(rank)
-    value = ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-    return round(value, 3)
+__all__ = ["PAGE_CLAIM_MS", "ProbeSample", "Summary", "measure", "summarise"]
