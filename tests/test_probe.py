@@ -162,16 +162,16 @@ def test_a_stream_that_cannot_be_read_is_an_environment_problem(sim, monkeypatch
 
 
 def test_latency_is_the_midpoint_of_the_last_miss_and_the_first_sight():
-    """Pure arithmetic: missed at 10.70, seen at 10.95, written at 10.00 -> 825 ms, known
-    to 250 ms; a probe never seen counts as not arrived."""
+    """Pure arithmetic: missed at 10.70, seen at 10.95, sent at 9.99 and answered at
+    10.00 -> 830 ms, known to 260 ms; a probe never seen counts as not arrived."""
     key = marks.probe_key("r", US, EU, 0)
     arrived = ProbeTimeline(US, EU, key, 10.0, started=9.99, written=10.0, missed=10.7, seen=10.95)
     arrived.confirmed = True
     lost = ProbeTimeline(US, EU, marks.probe_key("r", US, EU, 1), 10.0, started=10.0, written=10.0)
     summary = summarise(FORWARD, [arrived, lost], deleted=2)
     assert (summary.samples, summary.not_arrived, summary.sent) == (1, 1, 2)
-    assert summary.p50 == pytest.approx(825.0)
-    assert summary.resolution_ms == pytest.approx(250.0)
+    assert summary.p50 == pytest.approx(830.0)
+    assert summary.resolution_ms == pytest.approx(260.0)
 
 
 def test_percentiles_interpolate_between_ranks():

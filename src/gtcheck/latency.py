@@ -1,9 +1,9 @@
 """A probe's timeline and a direction's latency figures, as plain data.
 
 A probe's arrival lies between the last stream look that missed it and the first that
-saw it: its latency is that interval's midpoint minus the write's completion, its
-resolution the interval's width. Nothing here talks to AWS: `gtcheck.probe` fills the
-timelines, this module turns them into figures.
+saw it, and its write took effect between sending it and its answer: its latency is the
+difference of the two midpoints, its resolution the sum of the two widths. Nothing here
+talks to AWS: `gtcheck.probe` fills the timelines, this module turns them into figures.
 """
 
 from __future__ import annotations
@@ -112,11 +112,16 @@ def summarise(direction: str, probes: list[ProbeTimeline], deleted: int) -> Summ
         if interval is None or not probe.confirmed or probe.written is None:
             continue
         low, high = interval
+        # The write took effect between sending it and its answer: the midpoint of that
+        # too (the answer's own trip is not replication), its width added to the
+        # resolution.
+        assert probe.started is not None
+        wrote = (probe.started + probe.written) / 2
         samples.append(
             ProbeSample(
                 key=probe.plain_key[0],
-                latency_ms=round(((low + high) / 2 - probe.written) * 1000, 3),
-                resolution_ms=round((high - low) * 1000, 3),
+                latency_ms=round(((low + high) / 2 - wrote) * 1000, 3),
+                resolution_ms=round((high - low + probe.written - probe.started) * 1000, 3),
             )
         )
     latencies = sorted(sample.latency_ms for sample in samples)
