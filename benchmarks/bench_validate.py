@@ -21,10 +21,11 @@ Definitions:
   true latency   what the simulator really took to deliver a write: its
                  GET /_gtcheck/state `recent_deliveries`, the same milliseconds it publishes
                  as CloudWatch's ReplicationLatency. The true p50 and p95 of a run are those
-                 of its own probes' puts only (PK `GTCHECK#probe-<run id>-`, SK `PROBE`;
-                 the deletions of the clean-up and the bot's and scenarios' items are left
-                 out), per direction, by the percentile rule validate uses (linear between
-                 ranks).
+                 of its own probes only (PK `GTCHECK#probe-<run id>-`, SK `PROBE`): half a
+                 direction's probes are puts, the other half delete those items again in
+                 the same region, so both the puts and the deletions of those keys count;
+                 the bot's and the scenarios' items are left out. Per direction, by the
+                 percentile rule validate uses (linear between ranks).
   in flight      a probe from its write (delivery time minus its latency) to its delivery.
   units spent    the simulator's capacity usage (`capacity.usage` in the same state, every
                  client read and write plus replicated writes, charged to the receiving
@@ -62,8 +63,8 @@ from bench_cli import (  # on import, sets the test credentials of this process 
     sim_process,
     venv_tool,
 )
+from gtcheck.latency import percentile
 from gtcheck.marks import PROBE_PREFIX, PROBE_SORT_KEY
-from gtcheck.probe import percentile
 
 TABLE = "demo-ecommerce-freetier"
 REGIONS = ("us-east-1", "eu-west-1")
@@ -157,17 +158,19 @@ def provisioned(endpoint: str) -> dict[tuple[str, str, str], float]:
 
 
 def probe_deliveries(state: dict[str, Any], run_id: str) -> list[dict[str, Any]]:
-    """The run's probe puts as the simulator delivered them (first delivery of each key)."""
+    """The run's probes as the simulator delivered them: the first put and the first
+    deletion of each probe key in each region."""
     prefix = f"{PROBE_PREFIX}{run_id}-"
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str]] = set()
     out = []
     for delivery in state.get("recent_deliveries") or []:
         pk, sk = delivery["key"]
-        if delivery["kind"] != "put" or sk != PROBE_SORT_KEY or not str(pk).startswith(prefix):
+        if sk != PROBE_SORT_KEY or not str(pk).startswith(prefix):
             continue
-        if (pk, delivery["target"]) in seen:
+        once = (pk, delivery["target"], delivery["kind"])
+        if once in seen:
             continue
-        seen.add((pk, delivery["target"]))
+        seen.add(once)
         out.append(delivery)
     return out
 
@@ -252,6 +255,12 @@ def report_setting(report: Report, setting: Setting) -> None:
         "validate's own duration_s", median_range([run.document["duration_s"] for run in runs])
     )
     report.row("exit codes", ", ".join(str(run.finished.code) for run in runs))
+    for name in runs[0].document.get("phases_s") or {}:
+        spans = [run.document.get("phases_s", {}).get(name) for run in runs]
+        spans = [span for span in spans if span]
+        start = statistics.median(span[0] for span in spans)
+        end = statistics.median(span[1] for span in spans)
+        report.row(f"phase {name} (median, s from the start)", f"{start:.1f} .. {end:.1f}")
     wall = statistics.median(walls)
     report.bar(
         f"{label} run time (median)", f"{wall:.1f} s", f"<= {WALL_BAR:g} s", wall <= WALL_BAR

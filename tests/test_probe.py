@@ -8,7 +8,8 @@ import pytest
 from gtcheck import marks
 from gtcheck.aws import Clients, Target
 from gtcheck.errors import EnvironmentProblem
-from gtcheck.probe import _Probe, measure, percentile, summarise
+from gtcheck.latency import ProbeTimeline, percentile, summarise
+from gtcheck.probe import measure
 from gtcheck.sim import Simulator
 
 US, EU = "us-east-1", "eu-west-1"
@@ -45,8 +46,9 @@ def test_one_second_lag_is_measured_to_within_30_ms(sim):
 
 
 def test_probes_are_written_together_not_one_after_another(sim):
-    """Every probe of both directions is written within one look interval, before the
-    first one could have arrived: none waits for another's arrival."""
+    """Every put probe of both directions (half of each direction's probes; the other
+    half delete those items again) is written within one look interval, before the first
+    one could have arrived: none waits for another's arrival."""
     sim.request_log.clear()
     started = sim.clock.now()
     seen_writes: list[float] = []
@@ -59,18 +61,19 @@ def test_probes_are_written_together_not_one_after_another(sim):
 
     sim.app._aws = timed
     run_probes(sim, probes=8)
-    assert len(seen_writes) == 16
+    assert len(seen_writes) == 8
     assert max(seen_writes) - started < 0.25
 
 
 def test_a_paused_direction_is_reported_not_arrived_while_the_other_is_measured(sim):
     """us-east-1 -> eu-west-1 paused: its probes are reported as not arrived by the
-    deadline, eu-west-1 -> us-east-1 is measured as usual."""
+    deadline (its three puts were sent; their two deletions never could be), and
+    eu-west-1 -> us-east-1 is measured as usual."""
     sim.pause(US, EU)
     started = sim.clock.now()
     summaries = run_probes(sim, probes=5, timeout=10.0)
     paused, running = summaries[FORWARD], summaries[BACKWARD]
-    assert (paused.sent, paused.samples, paused.not_arrived) == (5, 0, 5)
+    assert (paused.sent, paused.samples, paused.not_arrived) == (3, 0, 5)
     assert paused.p50 is None
     assert paused.within_page_claim is None
     assert (running.samples, running.not_arrived) == (5, 0)
@@ -94,9 +97,10 @@ def test_streams_are_read_within_their_limit_and_reads_stay_in_budget(sim):
 
 
 def test_probes_leave_nothing_behind(sim):
-    """Every probe is deleted at the end; the deletes replicate, so no region keeps one."""
+    """Every probe item is deleted at the end (two items a direction: four probes, two
+    puts and their two deletions); the deletes replicate, so no region keeps one."""
     summaries = run_probes(sim, probes=4)
-    assert all(summary.deleted == 4 for summary in summaries.values())
+    assert all(summary.deleted == 2 for summary in summaries.values())
     sim.advance(2.0)
     assert probe_items(sim) == {US: [], EU: []}
 
@@ -137,7 +141,7 @@ def test_probe_items_carry_marker_and_ttl(sim, monkeypatch):
 
     monkeypatch.setattr(Clients, "dynamodb", spying)
     run_probes(sim, probes=2, now=lambda: 1_790_000_000.0)
-    assert len(seen) == 4
+    assert len(seen) == 2  # one put a direction; the other probe is its deletion
     for item in seen:
         assert marks.is_probe(item)
         assert item[marks.PROBE_MARKER] == {"S": "testrun"}
@@ -158,16 +162,16 @@ def test_a_stream_that_cannot_be_read_is_an_environment_problem(sim, monkeypatch
 
 
 def test_latency_is_the_midpoint_of_the_last_miss_and_the_first_sight():
-    """Pure arithmetic: missed at 10.70, seen at 10.95, written at 10.00 -> 825 ms, known
-    to 250 ms; a probe never seen counts as not arrived."""
+    """Pure arithmetic: missed at 10.70, seen at 10.95, sent at 9.99 and answered at
+    10.00 -> 830 ms, known to 260 ms; a probe never seen counts as not arrived."""
     key = marks.probe_key("r", US, EU, 0)
-    arrived = _Probe(US, EU, key, 10.0, started=9.99, written=10.0, missed=10.7, seen=10.95)
+    arrived = ProbeTimeline(US, EU, key, 10.0, started=9.99, written=10.0, missed=10.7, seen=10.95)
     arrived.confirmed = True
-    lost = _Probe(US, EU, marks.probe_key("r", US, EU, 1), 10.0, started=10.0, written=10.0)
+    lost = ProbeTimeline(US, EU, marks.probe_key("r", US, EU, 1), 10.0, started=10.0, written=10.0)
     summary = summarise(FORWARD, [arrived, lost], deleted=2)
     assert (summary.samples, summary.not_arrived, summary.sent) == (1, 1, 2)
-    assert summary.p50 == pytest.approx(825.0)
-    assert summary.resolution_ms == pytest.approx(250.0)
+    assert summary.p50 == pytest.approx(830.0)
+    assert summary.resolution_ms == pytest.approx(260.0)
 
 
 def test_percentiles_interpolate_between_ranks():

@@ -31,7 +31,7 @@ def run_validate(
     report_dir: Path,
     *,
     probes: int = 20,
-    timeout: float = 20.0,
+    timeout: float = 60.0,  # the whole run's: at lag 1 s it takes about 26 s, paced
     sleep=None,
     junitxml: Path | None = None,
 ):
@@ -94,6 +94,17 @@ def test_a_healthy_simulator_validates_with_exit_0(healthy):
         "bot.solved", "bot.graded", "latency", "cleanup",
     ]  # fmt: skip
     assert document["bot"].startswith("gtcheck-bot-")
+    phases = document["phases_s"]
+    assert set(phases) == {
+        "environment", "latency", "bot.solved", "bot.graded", "cleanup",
+        "login-visible", "inventory-race", "order-lifecycle",
+    }  # fmt: skip
+    # side by side: the bot and the scenarios start while the probes are still out
+    assert phases["bot.solved"][0] < phases["latency"][1]
+    assert phases["order-lifecycle"][0] < phases["latency"][1]
+    spent = document["units_spent"]
+    assert set(spent) == {US, EU}
+    assert all(figures["write_units"] > 0 for figures in spent.values())
 
 
 def test_latency_is_within_30_ms_of_the_configured_lag(healthy):
@@ -214,7 +225,7 @@ def test_a_replica_still_creating_past_the_timeout_is_exit_3(tmp_path):
 
 def test_a_replica_creating_is_waited_for_and_the_wait_reported(tmp_path):
     sim = _creating_sim(12.0)
-    code, document = run_validate(sim, tmp_path, probes=3, timeout=30.0)
+    code, document = run_validate(sim, tmp_path, probes=3)
     assert code == 0, document
     replicas = next(c for c in document["checks"] if c["id"] == "env.replicas")
     assert "waited 1" in replicas["detail"]  # 12 s to 15 s, in 5 s polls
@@ -487,3 +498,60 @@ def test_throttled_reads_still_give_a_correct_verdict(tmp_path):
     code, document = run_validate(sim, tmp_path, probes=5)
     assert code == 0, document
     assert set(statuses(document).values()) == {"passed"}
+
+
+def test_a_run_interrupted_while_waiting_for_the_environment_writes_its_report(tmp_path):
+    """Ctrl-C (or SIGTERM) while a replica is still being created: validation.json is
+    written all the same, says it was interrupted, and nothing was written to the table."""
+    sim = _creating_sim(600.0)
+
+    def interrupting_sleep(seconds: float) -> None:
+        sim.advance(seconds)
+        raise KeyboardInterrupt
+
+    code, document = run_validate(sim, tmp_path, sleep=interrupting_sleep)
+    assert code == 2
+    assert document["interrupted"] is True
+    assert document["ok"] is False
+    assert document["checks"] == []
+    assert document["cleanup"]["written"] == 0
+    assert "Interrupted before it ended" in (tmp_path / "validation.html").read_text()
+
+
+def test_replication_stuck_both_ways_ends_the_run_by_its_one_deadline(tmp_path):
+    """Nothing replicates: every part waits inside the run's one deadline, so the run
+    (injected time) ends a few seconds after --timeout, not one timeout per part."""
+    sim = make_sim()
+    sim.pause(US, EU)
+    sim.pause(EU, US)
+    started = sim.clock.now()
+    code, document = run_validate(sim, tmp_path, probes=3, timeout=20.0)
+    assert code == 1, document
+    assert sim.clock.now() - started <= 20.0 + 6.0
+    assert document["duration_s"] <= 20.0 + 6.0
+    found = statuses(document)
+    assert found["bot.solved"] == "failed"
+    assert found["latency"] == "failed"
+    assert {found[s] for s in ("login-visible", "inventory-race", "order-lifecycle")} == {
+        "failed"
+    }
+    assert document["cleanup"]["left"] == 0
+    sim.resume(US, EU)
+    sim.resume(EU, US)
+    sim.advance(5.0)
+    for region in sim.config.regions:
+        assert sim.client("dynamodb", region).scan(TableName=TABLE)["Items"] == []
+
+
+def test_a_run_spends_at_most_half_the_provisioned_capacity_over_its_length(healthy):
+    """5 RCU / 5 WCU in each region: what the run spent (replicated writes included),
+    divided by its length on the injected clock, stays within 2.5 units a second."""
+    sim, _code, document, _dir = healthy
+    seconds = document["duration_s"]
+    for region, figures in document["units_spent"].items():
+        assert figures["read_units"] <= 2.5 * seconds, region
+        assert figures["write_units"] <= 2.5 * seconds, region
+    usage = sim.state()["capacity"]["usage"]
+    for region in (US, EU):
+        assert usage[region][TABLE]["refused_reads"] == 0
+        assert usage[region][TABLE]["refused_writes"] == 0

@@ -39,7 +39,8 @@ class ReadBudget:
 
     monotonic: Callable[[], float]
     fraction: float = 0.5
-    burst_seconds: float = BURST_SECONDS
+    burst_seconds: float = BURST_SECONDS  # the bucket's depth, in seconds of its rate
+    start_full: bool = True  # False: nothing to spend at first, it accrues at the rate
     _buckets: dict[tuple[str, str], Bucket] = field(default_factory=dict)
     spent: dict[tuple[str, str], float] = field(default_factory=dict)
 
@@ -49,10 +50,10 @@ class ReadBudget:
         rate = max(capacity * self.fraction, 0.1)
         bucket = self._buckets.get((region, resource))
         if bucket is None:
-            self._buckets[(region, resource)] = Bucket(
-                rate, rate * self.burst_seconds, self.monotonic()
-            )
+            tokens = rate * self.burst_seconds if self.start_full else 0.0
+            self._buckets[(region, resource)] = Bucket(rate, tokens, self.monotonic())
         else:
+            self.available(region, resource)
             bucket.rate = rate
             bucket.tokens = min(bucket.tokens, rate * self.burst_seconds)
 
@@ -82,6 +83,10 @@ class ReadBudget:
         bucket = self._bucket(region, resource)
         missing = min(units, self.depth(region, resource)) - self.available(region, resource)
         return max(0.0, missing / bucket.rate)
+
+    def in_debt(self, region: str, resource: str) -> bool:
+        """Spent more than accrued so far (a charge may take the bucket below zero)."""
+        return self.available(region, resource) < 0
 
     def charge(self, region: str, resource: str, units: float) -> None:
         self.available(region, resource)

@@ -69,6 +69,7 @@ class RegionWatch:
         self.described: list[dict[str, Any]] = []  # every shard, as the watch opened
         self.calls = 0
         self.skipped = 0  # shards the last poll did not read (paced, throttled): not a full look
+        self.removed: set[Key] = set()  # keys the last poll showed deleted (REMOVE records)
 
     def open(self) -> None:
         """Open a LATEST iterator on every open shard."""
@@ -88,6 +89,7 @@ class RegionWatch:
         seen: set[Key] = set()
         lost = False
         self.skipped = 0
+        self.removed = set()
         for shard in list(self._shards.values()):
             if self._pacer.wait_for(self._key(shard.shard_id)) > 0 or shard.iterator is None:
                 self.skipped += 1
@@ -112,6 +114,8 @@ class RegionWatch:
                 key = key_of(record.get("dynamodb", {}).get("Keys", {}))
                 if key is not None:
                     seen.add(key)
+                    if record.get("eventName") == "REMOVE":
+                        self.removed.add(key)
             shard.iterator = response.get("NextShardIterator")
             if shard.iterator is None:  # the shard closed: its children carry on
                 del self._shards[shard.shard_id]

@@ -187,18 +187,21 @@ def solve(
     now: Callable[[], float] = marks.wall_clock,
     log: Log = quiet,
     language: str = PAGE_LANGUAGE,
+    consistent: bool = True,
 ) -> SolveResult:
     """Perform the workshop as the participant would, from `language`'s page; raise
     EnvironmentProblem on a timeout.
 
     Every item written carries the table's TTL one hour after `now()` at the start, so
     even a run killed half-way leaves nothing for long.
+    `consistent` False waits with eventually consistent reads (half the read capacity;
+    validate's choice, which times replication with its probes instead).
     """
     _check_choices(mistakes, MISTAKES, "mistake")
     _check_choices(skip, STEPS, "step")
     if len(target.regions) < 2:
         raise UsageError("solve needs a primary and a replica region")
-    run = Runner(clients, target, sleep, monotonic, timeout, log)
+    run = Runner(clients, target, sleep, monotonic, timeout, log, consistent=consistent)
     ttl = marks.expires_at(now())
     chosen, result = expiring(plan(placeholders, mistakes, language), ttl), SolveResult()
     steps: dict[str, Callable[[], None]] = {

@@ -74,6 +74,7 @@ class Runner:
     timeout: float
     log: Log
     deadline: float = 0.0
+    consistent: bool = True  # False: `get` reads eventually consistent, at half the cost
 
     def __post_init__(self) -> None:
         self.deadline = self.monotonic() + self.timeout
@@ -138,9 +139,11 @@ class Runner:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def get(self, region: str, key: Key) -> dict[str, Any] | None:
-        """The item as `region` holds it now (strongly consistent), attribute values typed."""
+        """The item as `region` holds it, attribute values typed: strongly consistent, or
+        (`consistent` False) eventually, which may show a write a moment late, never one
+        that is not there: enough to wait for an arrival, at half the read capacity."""
         response = self.request(
-            region, "get_item", Key=templates.to_attributes(key), ConsistentRead=True
+            region, "get_item", Key=templates.to_attributes(key), ConsistentRead=self.consistent
         )
         return response.get("Item")
 

@@ -30,6 +30,7 @@ class Ledger:
     """Keys written, in order, with the region each was first written in."""
 
     written: dict[tuple[str, str], tuple[str, Typed]] = field(default_factory=dict)
+    settled: set[tuple[str, str]] = field(default_factory=set)  # deleted, seen gone everywhere
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, region: str, item: Typed) -> None:
@@ -38,6 +39,13 @@ class Ledger:
             return
         with self.lock:
             self.written.setdefault((pk, sk), (region, {"PK": {"S": pk}, "SK": {"S": sk}}))
+            self.settled.discard((pk, sk))  # written again: not settled any more
+
+    def settle(self, key: Typed) -> None:
+        """The writer deleted `key` itself and saw the deletion in every region (the
+        probes do): the clean-up counts it removed without reading or deleting it again."""
+        with self.lock:
+            self.settled.add((key["PK"]["S"], key["SK"]["S"]))
 
 
 class SpiedClients(Clients):
@@ -117,9 +125,15 @@ def remove(run: Runner, ledger: Ledger, run_id: str) -> Removal:
     regions = run.target.regions
     if not ledger.written:
         return Removal()
+    with ledger.lock:
+        everything = dict(ledger.written)
+        settled = set(ledger.settled)
+    entries = [entry for pk_sk, entry in everything.items() if pk_sk not in settled]
+    removal = Removal(written=len(everything) * len(regions))
+    if not entries:
+        removal.deleted = removal.written
+        return removal
     paced = Paced(run)
-    entries = list(ledger.written.values())
-    removal = Removal(written=len(entries) * len(regions))
     ours = [(region, key) for region, key in entries if _delete(paced, region, key, run_id)]
     removal.changed = [
         key["PK"]["S"] for region, key in entries if (region, key) not in ours

@@ -57,6 +57,8 @@ def _status(status: str) -> str:
 
 def html(document: dict[str, Any]) -> str:
     verdict = _("Environment validated") if document["ok"] else _("Environment not validated")
+    if document.get("interrupted"):
+        verdict = _("Interrupted before it ended: environment not validated; the clean-up ran")
     return "".join(
         [
             f'<!DOCTYPE html><html lang="{text(document.get("lang", "en"))}"><head>'

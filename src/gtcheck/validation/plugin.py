@@ -102,11 +102,12 @@ def pytest_runtest_makereport(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_sessionfinish(session: pytest.Session) -> Generator[None, None, None]:
-    """After every teardown (the clean-up included): write the report."""
+    """After every teardown (the clean-up included): write the report, also for a run
+    stopped before its first part ended (it says it was interrupted)."""
     result = yield
     run = session.config.stash.get(RUN_KEY, None)
     if run is not None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
         run.interrupted = True
-    if run is not None and run.checks:
+    if run is not None and (run.checks or run.interrupted):
         page.write(run.settings.report_dir, run.document())
     return result

@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import io
 import tempfile
+import threading
 import time
-from collections.abc import Callable
-from contextlib import redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -32,10 +33,13 @@ from gtcheck.errors import (
     ReplicationTimeout,
 )
 from gtcheck.i18n import _
+from gtcheck.overlap import Overlap
 from gtcheck.target import Target
 from gtcheck.templates import Placeholders
+from gtcheck.turns import RealTurns, Turns, VirtualTurns
 from gtcheck.validation import cloudwatch, environment
 from gtcheck.validation.ledger import Ledger, Removal, SpiedClients, remove
+from gtcheck.validation.spend import Spend
 
 SCHEMA = "gtcheck.validation/1"
 PASSED, FAILED, ERROR = "passed", "failed", "error"
@@ -44,6 +48,14 @@ BOT_PREFIX = "gtcheck-bot-"
 BOT_REPORTS = "validation-bot"  # folder under --report-dir
 MAX_PROBES = 1000
 DEFAULT_PROBES = 20
+CLEANUP_GRACE_S = 5.0  # past the run's deadline, the clean-up still waits this long
+
+
+class NotMeasured(NamedTuple):
+    """Why the probes gave no figures."""
+
+    status: str
+    detail: str
 
 
 @dataclass
@@ -73,17 +85,37 @@ class ValidationRun:
     solved: bool = False
     bot_graded: bool = False  # the bot's report was written
     environment_problem: str | None = None
+    phases_s: dict[str, list[float]] = field(default_factory=dict)  # part -> [start, end]
 
     def __post_init__(self) -> None:
         self.monotonic: Callable[[], float] = self.runtime.monotonic or time.monotonic
-        self.sleep: Callable[[float], None] = self.runtime.sleep or time.sleep
+        injected = self.runtime.sleep
+        self.turns: Turns = (
+            VirtualTurns(injected, self.monotonic) if injected is not None else RealTurns()
+        )
+        self.overlap = Overlap(self.turns, self.turns.sleep)
+        self.probes_out = threading.Event()
+        self.sleep: Callable[[float], None] = self.overlap.sleep  # ends a part when stopping
         self.now: Callable[[], float] = self.runtime.extra.get("now") or marks.wall_clock
         self.started = self.monotonic()
         self.started_at = datetime.fromtimestamp(self.now(), tz=UTC)
         self.session = self.runtime.session or make_session(self.settings.target)
+        self.spend = Spend(
+            self.target.table, self.target.regions, self.monotonic, self.turns.sleep, self.run_id
+        )
+        self.deadline = self.started + self.settings.timeout  # the whole run's, shared
+        self.spend.deadline = self.deadline
+        self.spend.register(self.session)  # before any client is made: they all keep to it
+        # The login scenario times an arrival by reading, and the inventory's decrements
+        # must meet inside one replication window: their requests are not held.
+        self.spend.unheld_reads.add(self._scenario_pk("login"))
+        self.spend.unheld_writes.add(self._scenario_pk("inventory"))
         self.clients = SpiedClients(
             self.settings.target, self.session, read_only=False, ledger=self.ledger
         )
+
+    def _scenario_pk(self, name: str) -> str:
+        return str(marks.scenario_key(self.run_id, name)["PK"]["S"])
 
     @property
     def target(self) -> Target:
@@ -100,15 +132,25 @@ class ValidationRun:
         report folder must not take the bot for a participant."""
         return self.settings.report_dir / BOT_REPORTS
 
+    def remaining(self) -> float:
+        """Seconds left before the run's one deadline: every part waits inside it, so a
+        run ends by --timeout (plus the clean-up's grace) whatever fails."""
+        return max(self.deadline - self.monotonic(), 0.0)
+
     def runner(self, timeout: float | None = None) -> Runner:
-        """A fresh deadline: each part waits at most the run's --timeout."""
+        """A runner whose deadline is the run's (or `timeout` from now)."""
         return Runner(
             self.clients,
             self.target,
             self.sleep,
             self.monotonic,
-            self.settings.timeout if timeout is None else timeout,
+            self.remaining() if timeout is None else timeout,
             quiet,
+        )
+
+    def _timed_out(self) -> str:
+        return _("the run's {seconds} s timeout had passed").format(
+            seconds=f"{self.settings.timeout:g}"
         )
 
     def record(self, check_id: str, status: str, detail: str) -> str:
@@ -121,12 +163,22 @@ class ValidationRun:
     def environment(self) -> list[dict[str, Any]]:
         """Wait until the table and every replica are ACTIVE (or the deadline), then run
         the workshop's own environment steps."""
+        with self.phase("environment"):
+            self._environment()
+        if self.ready:
+            self.start_parts()
+        return self.checks
+
+    def _environment(self) -> None:
         seen: dict[str, str] = {}
         try:
             waited = environment.wait_ready(self.runner(), self.sleep, seen)
+            for region in self.target.regions:
+                table = self.runner().request(region, "describe_table")["Table"]
+                self.spend.provision(region, table.get("ProvisionedThroughput") or {})
         except GtcheckError as problem:
             self.record("env.replicas", ERROR, str(problem))
-            return self.checks
+            return
         _code, report = self.grade(self.bot, env_only=True)
         for step in report.get("steps", []):
             if step["id"] not in ENV_STEPS:
@@ -143,33 +195,70 @@ class ValidationRun:
                     )
             self.record(step["id"], status, detail)
         self.ready = bool(report) and all(c["status"] == PASSED for c in self.checks)
-        return self.checks
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Note when a part ran, in seconds from the run's start: where the time goes."""
+        start = self.monotonic() - self.started
+        try:
+            yield
+        finally:
+            end = self.monotonic() - self.started
+            self.phases_s[name] = [round(start, 3), round(end, 3)]
+
+    def _timed(self, name: str, work: Callable[[], Any]) -> Callable[[], Any]:
+        def timed() -> Any:
+            with self.phase(name):
+                return work()
+
+        return timed
+
+    def start_parts(self) -> None:
+        """The probes, the bot and every scenario run side by side: each mostly waits for
+        replication, so together they take about as long as the longest. The others start
+        once the probes' waves are out, so nothing bunches them."""
+        self.overlap.start("latency", self._timed("latency", self._measure))
+        self.overlap.wait(self.probes_out, "latency")  # the waves go out undisturbed
+        self.overlap.start("bot", self._timed("bot.solved", self._solve))
+        for scenario_id in scenarios.SCENARIOS:
+            play = self._timed(scenario_id, lambda s=scenario_id: self._play(s))
+            self.overlap.start(scenario_id, play)
+
+    def _awaited(self, name: str, work: Callable[[], Any]) -> Any:
+        """A started part's result (waiting for it), else the part run here and now."""
+        return self.overlap.result(name) if self.overlap.started(name) else work()
 
     # ----- 2. the bot ----------------------------------------------------------------------
     def solve_bot(self) -> str:
+        status, detail = self._awaited("bot", self._solve)
+        if status == PASSED:
+            self.solved = True
+        return self.record("bot.solved", status, detail)
+
+    def _solve(self) -> tuple[str, str]:
+        """`gtcheck solve` of the bot (a part of its own): its status and detail."""
+        if self.remaining() <= 0:
+            return FAILED, _("not run: {why}").format(why=self._timed_out())
         try:
             solve(
                 self.clients,
                 self.target,
                 Placeholders(participant=self.bot, product_id=self.bot),
-                timeout=self.settings.timeout,
+                timeout=self.remaining(),
                 sleep=self.sleep,
                 monotonic=self.monotonic,
                 now=self.now,
+                consistent=False,  # waiting at half the read capacity: the probes time
             )
         except ReplicationTimeout as problem:
-            return self.record("bot.solved", FAILED, str(problem))
+            return FAILED, str(problem)
         except GtcheckError as problem:
-            return self.record("bot.solved", ERROR, str(problem))
-        self.solved = True
-        return self.record(
-            "bot.solved",
-            PASSED,
-            _("{bot} performed every workshop step").format(bot=self.bot),
-        )
+            return ERROR, str(problem)
+        return PASSED, _("{bot} performed every workshop step").format(bot=self.bot)
 
     def grade_bot(self) -> str:
-        _code, report = self.grade(self.bot)
+        with self.phase("bot.graded"):
+            _code, report = self.grade(self.bot)
         if not report:
             return self.record("bot.graded", ERROR, _("the bot's check did not run"))
         self.bot_graded = True
@@ -199,7 +288,7 @@ class ValidationRun:
                 profile=None,
                 table=self.target.table,
                 regions=self.target.regions,
-                timeout=self.settings.timeout,
+                timeout=self.remaining(),
                 report_dir=Path(scratch) if env_only else self.bot_report_dir,
                 no_html=env_only,
                 lang=None,
@@ -221,21 +310,10 @@ class ValidationRun:
 
     # ----- 3. latency ----------------------------------------------------------------------
     def measure_latency(self) -> str:
-        window_start = self.now()
-        try:
-            summaries = probe.measure(
-                self.clients,
-                self.target,
-                self.settings.probes,
-                timeout=self.settings.timeout,
-                sleep=self.sleep,
-                monotonic=self.monotonic,
-                now=self.now,
-                run_id=self.run_id,
-            )
-        except GtcheckError as problem:
-            return self.record("latency", ERROR, str(problem))
-        window = (window_start, self.now())
+        measured = self._awaited("latency", self._measure)
+        if isinstance(measured, NotMeasured):
+            return self.record("latency", measured.status, measured.detail)
+        summaries, window = measured
         stuck = []
         for direction, summary in summaries.items():
             entry = summary.as_json()
@@ -270,14 +348,47 @@ class ValidationRun:
         )
         return self.record("latency", PASSED, shown)
 
+    def _measure(self) -> tuple[dict[str, probe.Summary], tuple[float, float]] | NotMeasured:
+        """The probes (a part of its own): the summaries and their window."""
+        if self.remaining() <= 0:
+            return NotMeasured(FAILED, _("not run: {why}").format(why=self._timed_out()))
+        window_start = self.now()
+        try:
+            summaries = probe.measure(
+                self.clients,
+                self.target,
+                self.settings.probes,
+                timeout=self.remaining(),
+                sleep=self.sleep,
+                monotonic=self.monotonic,
+                now=self.now,
+                run_id=self.run_id,
+                settle=self.ledger.settle,
+                out=self.probes_out.set,
+                reads=self.spend.reads,
+                writes=self.spend.writes,
+                metered=True,
+            )
+        except GtcheckError as problem:
+            return NotMeasured(ERROR, str(problem))
+        return summaries, (window_start, self.now())
+
     # ----- 4. scenarios --------------------------------------------------------------------
     def play(self, scenario_id: str) -> str:
+        verdict = self._awaited(scenario_id, lambda: self._play(scenario_id))
+        self.scenarios.append(verdict.as_json())
+        return verdict.status
+
+    def _play(self, scenario_id: str) -> scenarios.Verdict:
+        """One scenario (a part of its own), inside the run's deadline."""
+        if self.remaining() <= 0:
+            return scenarios.Verdict(
+                scenario_id, FAILED, scenarios.NOT_RUN, {"problem": self._timed_out()}
+            )
         stage = scenarios.Stage(
             self.runner(), self.run_id, marks.expires_at(self.now()), self._noted, self.now
         )
-        verdict = scenarios.SCENARIOS[scenario_id](stage)
-        self.scenarios.append(verdict.as_json())
-        return verdict.status
+        return scenarios.SCENARIOS[scenario_id](stage)
 
     def _noted(self, region: str, key: dict[str, Any]) -> None:
         """The spied clients note every put; nothing more to do here."""
@@ -287,9 +398,14 @@ class ValidationRun:
         """Remove everything written, once; a clean-up stopped mid-way (Ctrl-C, SIGTERM)
         is started over by the next caller, so nothing is left for want of one."""
         if self.removal is None:
+            self.overlap.stop()  # every part ended: nothing is written after this
             self.removal = Removal()
             try:
-                self.removal = remove(self.runner(), self.ledger, self.run_id)
+                grace = max(self.remaining(), CLEANUP_GRACE_S)
+                runner = self.runner(grace)
+                runner.sleep = self.turns.sleep  # the clean-up goes on while stopping
+                with self.phase("cleanup"):
+                    self.removal = remove(runner, self.ledger, self.run_id)
             except KeyboardInterrupt:
                 self.removal = None  # not done: the session's teardown or `finally` redoes it
                 raise
@@ -348,6 +464,8 @@ class ValidationRun:
             "latency_ms": self.latency,
             "scenarios": self.scenarios,
             "cleanup": removal.as_json(),
+            "units_spent": self.spend.spent(),
+            "phases_s": dict(self.phases_s),
         }
 
 
