@@ -159,7 +159,7 @@ def _first_look(world: World, entries: list[Entry]) -> None:
     later = [
         *(lambda r=region: world.index_keys(r, "GSI2", PENDING) for region in world.regions),
         world.histories,  # who wrote first: streams, no read capacity
-        *(lambda r=region: world.replication_latency(r) for region in world.regions),
+        *(lambda r=region: world.replication_latency(r, ahead=True) for region in world.regions),
     ]
     for read in later:
         try:
