@@ -456,6 +456,10 @@ class Relay:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes: with Nagle's algorithm on, the client's
+            # delayed ACK would hold the body back some 40 ms, a stall the direct path to
+            # the simulator does not have.
+            disable_nagle_algorithm = True
             connection_upstream: http.client.HTTPConnection | None = None
 
             def log_message(self, format: str, *args: Any) -> None:
