@@ -211,22 +211,13 @@ class _Measurement:
         """A look waits until every wave is out: a slow look must not bunch the waves,
         whose even spread over a look interval is what makes the midpoints' errors cancel
         (an arrival meanwhile is still bounded, by the write's start)."""
-        look = self._next_look(region, watch)
-        return look is not None and look <= self.run.monotonic()
-
-    def _next_look(self, region: str, watch: RegionWatch) -> float | None:
-        """When `region` is next looked at: its next grid point at which a write is in
-        flight, once the shard may be read. A grid point passed with nothing in flight
-        is not looked at late, right after the next write: that look would move the
-        shard's pace, and so every later look, off the grid."""
-        awaited = self._awaited(region)
-        if self.unwritten or not awaited:
-            return None
-        slot = self._slot(region)
-        sent = min(p.started for p in awaited if p.started is not None)
-        if sent > slot + 1e-9:
-            slot += math.ceil((sent - slot) / SHARD_INTERVAL - 1e-9) * SHARD_INTERVAL
-        return max(self.run.monotonic() + watch.ready_in(), slot)
+        if self.unwritten:
+            return False
+        return (
+            self._slot(region) <= self.run.monotonic()
+            and watch.ready_in() == 0
+            and bool(self._awaited(region))
+        )
 
     def _slot(self, region: str) -> float:
         """When `region`'s next look is due. Looks keep to one grid of look intervals
@@ -275,9 +266,9 @@ class _Measurement:
         moment = self.run.monotonic()
         unwritten = [p.due for p in self._unsent() if p.due is not None]
         looks = [
-            look
+            max(moment + w.ready_in(), self._slot(r))
             for r, w in self.watches.items()
-            if (look := self._next_look(r, w)) is not None
+            if self._awaited(r) and not self.unwritten
         ]
         confirms = []
         if self.unconfirmed:
