@@ -18,8 +18,6 @@ from typing import Any
 
 from gtcheck.turns import Turns
 
-POLL_S = 0.1  # how often a waiting main thread checks for an interrupt (real time)
-
 
 class Stopped(BaseException):
     """Raised in a part's sleep once the run is stopping: not an error, an ending."""
@@ -45,9 +43,9 @@ class Overlap:
 
     def start(self, name: str, work: Callable[[], Any]) -> None:
         future: Future[Any] = Future()
-        self.turns.enlist()
+        ticket = self.turns.enlist()
         thread = threading.Thread(
-            target=self._run, args=(work, future), name=f"gtcheck-{name}", daemon=True
+            target=self._run, args=(work, future, ticket), name=f"gtcheck-{name}", daemon=True
         )
         self._tasks[name] = (future, thread)
         thread.start()
@@ -55,8 +53,8 @@ class Overlap:
     def started(self, name: str) -> bool:
         return name in self._tasks
 
-    def _run(self, work: Callable[[], Any], future: Future[Any]) -> None:
-        with self.turns.taking_part():
+    def _run(self, work: Callable[[], Any], future: Future[Any], ticket: int) -> None:
+        with self.turns.taking_part(ticket):
             try:
                 future.set_result(work())
             except KeyboardInterrupt as interrupt:
@@ -68,11 +66,9 @@ class Overlap:
     def result(self, name: str) -> Any:
         """The part's result once it ends; KeyboardInterrupt when any part was interrupted."""
         future, _thread = self._tasks[name]
-        with self.turns.blocked():
-            while not future.done():
-                if self.interrupted:
-                    raise KeyboardInterrupt
-                wait_for([future], timeout=POLL_S)
+        self.turns.wait_until(
+            future.done, lambda seconds: wait_for([future], timeout=seconds), self._check
+        )
         if self.interrupted:
             raise KeyboardInterrupt
         return future.result()
@@ -80,18 +76,23 @@ class Overlap:
     def wait(self, event: threading.Event, name: str) -> None:
         """Until `event` is set or part `name` has ended, whichever comes first."""
         future, _thread = self._tasks[name]
-        with self.turns.blocked():
-            while not event.is_set() and not future.done():
-                if self.interrupted:
-                    raise KeyboardInterrupt
-                event.wait(POLL_S)
+        self.turns.wait_until(lambda: event.is_set() or future.done(), event.wait, self._check)
+
+    def _check(self) -> None:
+        """While waiting: an interrupt raised in any part reaches the main thread."""
+        if self.interrupted:
+            raise KeyboardInterrupt
 
     def stop(self) -> None:
         """Ask every part to end at its next sleep, and wait until all have."""
         self.stopping.set()
-        with self.turns.blocked():
-            for future, thread in self._tasks.values():
+        futures = [future for future, _thread in self._tasks.values()]
+        self.turns.wait_until(
+            lambda: all(f.done() for f in futures),
+            lambda seconds: wait_for(futures, timeout=seconds),
+            lambda: None,
+        )
+        with self.turns.blocked():  # what is left of a part after its result: no clock
+            for _future, thread in self._tasks.values():
                 while thread.is_alive():
-                    thread.join(timeout=POLL_S)
-                if not future.done():  # pragma: no cover - a thread ends with its future
-                    future.cancel()
+                    thread.join(timeout=0.1)
