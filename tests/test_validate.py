@@ -367,23 +367,6 @@ def test_bad_input_is_one_line_and_exit_2(words, capsys):
     assert "error:" in err
 
 
-def test_sigterm_raises_the_interrupt_that_runs_every_clean_up():
-    """Under `sigterm_interrupts`, SIGTERM is a KeyboardInterrupt (so pytest's teardown and
-    the door's `finally` clean up); afterwards the previous handler is back."""
-    import os
-    import signal
-
-    def terminated() -> None:
-        with validate.sigterm_interrupts():
-            os.kill(os.getpid(), signal.SIGTERM)
-            time.sleep(1.0)  # the signal arrives at once; this only bounds a broken handler
-
-    before = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(KeyboardInterrupt):
-        terminated()
-    assert signal.getsignal(signal.SIGTERM) == before
-
-
 def test_a_latency_probe_another_process_changed_is_left_and_reported(tmp_path):
     """A probe rewritten in flight by another process (its own marker): the run does not
     crash, the probe is not deleted, and the clean-up names it."""

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import io
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext, redirect_stdout
+from contextlib import nullcontext, redirect_stdout
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 import pytest
@@ -23,6 +20,7 @@ from gtcheck import argtypes, check
 from gtcheck.config import Runtime
 from gtcheck.errors import EXIT_USAGE
 from gtcheck.i18n import _
+from gtcheck.interrupts import interrupts_on_a_line
 from gtcheck.options import add_target_options
 from gtcheck.plugin import RUNTIME_KEY
 from gtcheck.validation import page
@@ -73,24 +71,6 @@ def pytest_args(args: argparse.Namespace) -> list[str]:
     return argv
 
 
-@contextmanager
-def sigterm_interrupts() -> Iterator[None]:
-    """SIGTERM raises KeyboardInterrupt, as Ctrl-C does, so every `finally` runs."""
-
-    def interrupt(number: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: nothing to install
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run(
     args: argparse.Namespace, runtime: Runtime | None = None, *, quiet: bool = False
 ) -> tuple[int, ValidationRun | None]:
@@ -98,7 +78,7 @@ def run(
     inject = _Inject(runtime or Runtime())
     try:
         with (
-            sigterm_interrupts(),
+            interrupts_on_a_line(),
             check.own_pytest(),
             redirect_stdout(io.StringIO()) if quiet else nullcontext(),
         ):
