@@ -21,7 +21,12 @@ Definitions used in (c):
                     latest in run order) arrived on its stdout pipe. pytest writes one mark
                     per step as it ends; the marks are checked against the report's
                     statuses, and a run whose marks do not match has no such figure. The
-                    delay to the process's exit is shown beside it.
+                    delay to the process's exit is shown beside it, and the delay is
+                    split in two: last apply -> gtcheck's first GetRecords on that region's
+                    stream after it (waiting for the shard's next allowed call: DynamoDB
+                    Streams allows 5 a second, so this is set by the phase between the
+                    write and the polls, the same in every run of a jitter-0 setting), and
+                    that call -> the step's mark.
   read units        every item read a process sent from start to exit, counted by a relay in
                     front of the simulator, one per process; the bar compares the units spent
                     while waiting: re-reads of a key, index partition or scan page the process
@@ -92,6 +97,7 @@ import gtcheck  # noqa: E402
 from barsheet import Report, print_machine  # noqa: E402
 from gtcheck import bot, templates  # noqa: E402
 from gtcheck.sim.wsgi import region_and_service  # noqa: E402
+from gtcheck.streamwatch import SHARD_INTERVAL  # noqa: E402
 
 HOST = "127.0.0.1"
 PRIMARY, REPLICA = "us-east-1", "eu-west-1"
@@ -330,12 +336,12 @@ class SimProcess:
                 raise RuntimeError(f"replication still pending after {IDLE_TIMEOUT:g} s: {state}")
             time.sleep(0.05)
 
-    def last_apply(self) -> float:
-        """When the simulator last applied a write anywhere (its wall clock), once idle."""
+    def applied(self) -> dict[str, float]:
+        """When the simulator last applied a write in each region (its wall clock), once idle."""
         applied = self.await_idle().get("last_applied")
         if not applied:
             raise RuntimeError("the simulator's state has no last_applied (an older gtcheck?)")
-        return max(float(moment) for moment in applied.values())
+        return {region: float(moment) for region, moment in applied.items()}
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -724,6 +730,7 @@ class FreshRun:
     naive: Finished
     gtcheck_first: bool
     last_apply: float  # wall clock
+    last_region: str  # where the last apply happened
     written: float  # wall clock, when the last write was acknowledged
     statuses: dict[str, str]  # step id -> status, from the report
     step_marked: float | None  # wall clock, the last replication step's mark arrived
@@ -735,6 +742,19 @@ class FreshRun:
     @property
     def delay_step(self) -> float | None:
         return None if self.step_marked is None else self.step_marked - self.last_apply
+
+    @property
+    def poll_wait(self) -> float | None:
+        """Last apply -> the first GetRecords gtcheck sent to that region's stream after it:
+        the part of the detection delay spent waiting for the shard's next allowed call."""
+        polls = [
+            r.started
+            for r in self.check_records
+            if r.operation == "GetRecords"
+            and r.region == self.last_region
+            and r.started >= self.last_apply
+        ]
+        return min(polls) - self.last_apply if polls else None
 
     @property
     def delay_exit(self) -> float:
@@ -840,7 +860,9 @@ def fresh_run(
         for argv, kind in (starts if gtcheck_first else starts[::-1])
     }
     check, naive = watched["check"].finish(), watched["naive"].finish()
-    last_apply = sim.last_apply()
+    applied = sim.applied()
+    last_region = max(applied, key=applied.__getitem__)
+    last_apply = applied[last_region]
     report_file = report_dir / f"{name}.json"
     steps = json.loads(report_file.read_text())["steps"] if report_file.exists() else []
     marked, problem = last_replication_mark(check, steps) if steps else (None, "no report")
@@ -850,6 +872,7 @@ def fresh_run(
         naive=naive,
         gtcheck_first=gtcheck_first,
         last_apply=last_apply,
+        last_region=last_region,
         written=written,
         statuses={step["id"]: step["status"] for step in steps},
         step_marked=marked,
@@ -936,6 +959,19 @@ def report_setting(report: Report, lag: float, jitter: float, runs: list[FreshRu
             "  runs without that figure", ", ".join(f"{k} x{n}" for k, n in problems.items())
         )
     report.row("  negative (step passed before the last apply)", str(sum(d < 0 for d in delays)))
+    split = [
+        (r.poll_wait, r.delay_step - r.poll_wait)
+        for r in runs
+        if r.poll_wait is not None and r.delay_step is not None
+    ]
+    report.row(
+        "  of it: last apply -> next GetRecords on that stream",
+        f"{median_range([wait for wait, _ in split])} (one per {SHARD_INTERVAL:g} s per shard)",
+    )
+    report.row(
+        "  of it: that GetRecords -> the step's mark",
+        median_range([rest for _, rest in split]),
+    )
     report.row("last apply -> gtcheck exit", median_range([r.delay_exit for r in runs]))
     report.row(
         "last apply -> naive exit",
