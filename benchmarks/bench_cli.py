@@ -39,6 +39,15 @@ Definitions used in (c):
                     Shown beside it: Scan and Query pages billed as DynamoDB bills them, by
                     their items' total size (as gtcheck's own budget charges them).
 
+Phases in (c): gtcheck reads each stream at most every SHARD_INTERVAL (0.22 s; DynamoDB
+Streams allows 5 GetRecords a second per shard), so how long an arrival waits for the next
+look depends on where the arrival falls between two looks. With jitter 0 that phase would
+be the same in every run of a setting, and the setting's median one sample of it. So run i
+of n starts both processes i/n of an interval after the last write (0, 0.024 .. 0.196 s for
+the 9 runs of a full run): the runs sample the phases evenly, as participants who start a
+check whenever they like do; 9 rather than 5, because the median of a few phases swings by
+tens of milliseconds. Both processes start together, so the comparison stays fair.
+
 Set-up: (a) one participant written by `gtcheck solve`, settled before the pairs run.
 (c) a fresh simulator per setting; before each run the previous participant is deleted
 and the deletes replicate, so the table holds one participant, as a workshop account
@@ -142,7 +151,7 @@ class Params:
     fresh_runs: int  # (c) runs per setting, each gtcheck and naive together
 
 
-FULL = Params(7, 21, ((0.5, 0.0), (0.5, 0.3), (1.0, 0.0), (1.0, 0.3), (2.0, 0.0), (2.0, 0.3)), 5)
+FULL = Params(7, 21, ((0.5, 0.0), (0.5, 0.3), (1.0, 0.0), (1.0, 0.3), (2.0, 0.0), (2.0, 0.3)), 9)
 QUICK = Params(3, 9, ((1.0, 0.3),), 3)
 
 
@@ -839,8 +848,10 @@ def fresh_run(
     gtcheck_first: bool,
     env: dict[str, str],
     scratch: Path,
+    pause: float = 0.0,
 ) -> tuple[FreshRun, list[tuple[str, str]]]:
-    """Write one participant, start gtcheck and the naive checker together, wait for both."""
+    """Write one participant, start gtcheck and the naive checker together `pause` seconds
+    later, wait for both."""
     check_relay, naive_relay = relays
     report_dir = scratch / "reports-fresh"
     name = fresh_name()
@@ -849,6 +860,7 @@ def fresh_run(
     naive_relay.take()
     keys = writer.complete_participant(name)
     written = time.time()
+    time.sleep(pause)
     gtcheck_argv = check_argv(name, check_relay.endpoint, report_dir)
     naive_argv = [venv_tool("python"), str(NAIVE_SCRIPT), "--endpoint-url", naive_relay.endpoint]
     naive_argv += ["--period", str(NAIVE_PERIOD), "--deadline", str(PROCESS_TIMEOUT - 30)]
@@ -888,14 +900,16 @@ def run_setting(
     lag: float, jitter: float, runs: int, seed: int, env: dict[str, str], scratch: Path
 ) -> list[FreshRun]:
     """A fresh simulator for one (lag, jitter); runs alternate which process starts first,
-    and each run's participant is deleted before the next is written."""
+    start after the writes by pauses spread evenly over one stream poll interval (see
+    docstring's Phases), and each run's participant is deleted before the next is written."""
     results: list[FreshRun] = []
     with sim_process(lag, jitter, seed, env, scratch) as sim:
         writer = Writer(sim.endpoint)
         relays = (Relay(sim.endpoint), Relay(sim.endpoint))
         try:
             for index in range(runs):
-                run, keys = fresh_run(sim, writer, relays, index % 2 == 0, env, scratch)
+                pause = SHARD_INTERVAL * index / runs
+                run, keys = fresh_run(sim, writer, relays, index % 2 == 0, env, scratch, pause)
                 results.append(run)
                 writer.delete(keys)
         finally:
