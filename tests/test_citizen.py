@@ -148,3 +148,46 @@ def _environment() -> dict[str, str]:
     environment = dict(os.environ)
     environment.pop("PYTEST_ADDOPTS", None)
     return environment
+
+
+@pytest.mark.parametrize(
+    ("typed", "plugin", "ours"),
+    [
+        (["--timeout", "5"], "pytest-timeout", "--replication-timeout"),
+        (["--profile=workshop"], "pytest-profiling", "--aws-profile"),
+    ],
+)
+def test_an_option_gtcheck_left_to_another_plugin_names_that_plugin(
+    tmp_path: Path, typed: list[str], plugin: str, ours: str
+):
+    """`gtcheck`'s --timeout or --profile typed to pytest without the plugin that owns the
+    name (left out here with -p no:, in case it is installed): one line naming the plugin
+    and gtcheck's own name, exit 4."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "gtcheck.plugin", "-p", "no:timeout",
+         "-p", "no:profiling", "--participant", "ana", *typed, "--collect-only", "-q"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_environment(),
+    )  # fmt: skip
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert plugin in lines[0]
+    assert ours in lines[0]
+    assert typed[0].split("=")[0] in lines[0]
+
+
+def test_other_unknown_options_keep_pytests_own_message(tmp_path: Path):
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "gtcheck.plugin", "--participant", "ana",
+         "--no-such-option", "--collect-only", "-q"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=_environment(),
+    )  # fmt: skip
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR
+    assert "unrecognized arguments: --no-such-option" in result.stderr
+
+
+def test_foreign_options_are_only_those_no_loaded_plugin_defines():
+    args = ["--timeout=5", "--profile", "p", "--participant", "x"]
+    assert citizen.foreign_options(args, set()) == ["--timeout", "--profile"]
+    assert citizen.foreign_options(args, {"--timeout"}) == ["--profile"]
+    assert citizen.foreign_options(["--timeouts", "--replication-timeout"], set()) == []

@@ -135,6 +135,53 @@ class GuardedGroup:
             outcome.force_exception(clash(taken[0], self.pluginmanager))
 
 
+# ----- options gtcheck gave up to other plugins -------------------------------------------
+# Names `gtcheck` keeps on its own command line (as the AWS CLI spells them) but leaves to
+# the pytest plugins that own them under pytest: typed to pytest without that plugin, they
+# are unknown options, and the error says whose they are and what gtcheck's name is.
+FOREIGN_OPTIONS: dict[str, tuple[str, str]] = {
+    "--timeout": ("pytest-timeout", "--replication-timeout"),
+    "--profile": ("pytest-profiling", "--aws-profile"),
+}
+
+
+def foreign_options(args: Iterable[str], registered: set[str]) -> list[str]:
+    """The names in FOREIGN_OPTIONS that `args` uses while no loaded plugin defines them."""
+    used = {str(arg).split("=", 1)[0] for arg in args}
+    return [name for name in FOREIGN_OPTIONS if name in used and name not in registered]
+
+
+def foreign_option_error(name: str) -> pytest.UsageError:
+    plugin, ours = FOREIGN_OPTIONS[name]
+    return pytest.UsageError(
+        f"{name} is an option of the pytest plugin {plugin}, which is not loaded here; "
+        f"gtcheck's is {ours}"
+    )
+
+
+def explain_foreign_options(parser: pytest.Parser) -> None:
+    """When pytest refuses the command line, and it holds one of FOREIGN_OPTIONS that no
+    loaded plugin defines, say whose option that is instead of "unrecognized arguments".
+    A command line pytest accepts is never touched."""
+    for method in ("parse", "parse_setoption"):  # pytest 9; pytest 8's strict parse
+        original = getattr(parser, method, None)
+        if callable(original):
+            setattr(parser, method, _explained(parser, original))
+
+
+def _explained(parser: pytest.Parser, original: Callable[..., Any]) -> Callable[..., Any]:
+    def parse(args: Sequence[Any], *rest: Any, **kwargs: Any) -> Any:
+        try:
+            return original(args, *rest, **kwargs)
+        except pytest.UsageError:
+            unknown = foreign_options(map(str, args), _registered(parser))
+            if not unknown:
+                raise
+            raise foreign_option_error(unknown[0]) from None
+
+    return parse
+
+
 def _ignore(hook_name: str, hook_impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
     pass
 

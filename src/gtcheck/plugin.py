@@ -68,6 +68,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     group = citizen.option_group(
         parser, pluginmanager, "gtcheck", "gtcheck: grade the DynamoDB Global Tables workshop"
     )
+    if isinstance(parser, pytest.Parser):
+        citizen.explain_foreign_options(parser)
     group.addoption("--participant", default=None, help="participant name N; turns grading on")
     group.addoption(
         "--roster",
