@@ -43,10 +43,11 @@ Phases in (c): gtcheck reads each stream at most every SHARD_INTERVAL (0.22 s; D
 Streams allows 5 GetRecords a second per shard), so how long an arrival waits for the next
 look depends on where the arrival falls between two looks. With jitter 0 that phase would
 be the same in every run of a setting, and the setting's median one sample of it. So run i
-of n starts both processes i/n of an interval after the last write (0, 0.024 .. 0.196 s for
-the 9 runs of a full run): the runs sample the phases evenly, as participants who start a
-check whenever they like do; 9 rather than 5, because the median of a few phases swings by
-tens of milliseconds. Both processes start together, so the comparison stays fair.
+of n starts both processes i/n of an interval after the last write (0, 0.015 .. 0.205 s for
+the 15 runs of a full run): the runs sample the phases evenly, as participants who start a
+check whenever they like do; 15 rather than 5, because the median of a few phases swings by
+tens of milliseconds (medians of 9 ranged 0.09 .. 0.21 s over settings whose medians of 15
+stay within 0.11 .. 0.16 s). Both processes start together, so the comparison stays fair.
 
 Set-up: (a) one participant written by `gtcheck solve`, settled before the pairs run.
 (c) a fresh simulator per setting; before each run the previous participant is deleted
@@ -151,7 +152,7 @@ class Params:
     fresh_runs: int  # (c) runs per setting, each gtcheck and naive together
 
 
-FULL = Params(7, 21, ((0.5, 0.0), (0.5, 0.3), (1.0, 0.0), (1.0, 0.3), (2.0, 0.0), (2.0, 0.3)), 9)
+FULL = Params(7, 21, ((0.5, 0.0), (0.5, 0.3), (1.0, 0.0), (1.0, 0.3), (2.0, 0.0), (2.0, 0.3)), 15)
 QUICK = Params(3, 9, ((1.0, 0.3),), 3)
 
 
