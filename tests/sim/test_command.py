@@ -200,6 +200,8 @@ def test_fault_commands_change_a_running_sim(tmp_path):
         (["sim", "--port", "0", "--replica-create-seconds", "7200"], "replica_create_seconds"),
         (["sim", "--port", "0", "--burst-seconds", "-1"], "--burst-seconds"),
         (["sim", "--port", "0", "--burst-seconds", "inf"], "--burst-seconds"),
+        (["sim", "--port", "0", "--round-trip", "-0.1"], "--round-trip"),
+        (["sim", "--port", "0", "--round-trip", "7200"], "round_trip"),
         (["sim", "--port", "0", "--no-capacity", "yes"], "yes"),
         (["sim", "--port", "0", "--bogus"], "--bogus"),
         (["sim", "--port", "abc"], "abc"),
@@ -235,15 +237,19 @@ def test_fault_without_a_sim_is_one_line_and_exit_3():
 
 
 def test_sim_capacity_and_replica_options_reach_the_config():
-    """--burst-seconds, --no-capacity and --replica-create-seconds parse as documented."""
+    """--burst-seconds, --no-capacity, --replica-create-seconds and --round-trip parse as
+    documented."""
     from gtcheck.cli import build_parser
 
     words = ["sim", "--burst-seconds", "0", "--no-capacity", "--replica-create-seconds", "30"]
+    words += ["--round-trip", "0.08"]
     args = build_parser(words).parse_args(words)
     assert (args.burst_seconds, args.capacity, args.replica_create_seconds) == (0.0, False, 30.0)
+    assert args.round_trip == 0.08
     defaults = build_parser(["sim"]).parse_args(["sim"])
     assert (defaults.burst_seconds, defaults.capacity, defaults.replica_create_seconds) == (
         300.0,
         True,
         0.0,
     )
+    assert defaults.round_trip == 0.0

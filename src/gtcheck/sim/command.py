@@ -61,6 +61,13 @@ def add_sim_parser(subparsers: Any, help: str | None = None) -> None:
         "(default 300, as DynamoDB; 0: strict, at most one second's worth)",
     )
     parser.add_argument(
+        "--round-trip",
+        type=argtypes.seconds,
+        default=0.0,
+        help="every AWS answer reaches its client this many seconds after the request left "
+        "it, as from a region across an ocean (default 0: loopback)",
+    )
+    parser.add_argument(
         "--no-capacity",
         dest="capacity",
         action="store_false",
@@ -132,6 +139,7 @@ def run_sim(args: argparse.Namespace) -> int:
         replica_create_seconds=args.replica_create_seconds,
         capacity=args.capacity,
         burst_seconds=args.burst_seconds,
+        round_trip=args.round_trip,
     )
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -152,7 +160,8 @@ def ready_line(endpoint: str, config: SimConfig) -> str:
     replica = config.regions[1]
     return (
         f"gtcheck sim ready at {endpoint} (table {config.table}, regions "
-        f"{','.join(config.regions)}, lag {config.lag}s +-{config.jitter}s) try: "
+        f"{','.join(config.regions)}, lag {config.lag}s +-{config.jitter}s"
+        f"{f', round trip {config.round_trip}s' if config.round_trip else ''}) try: "
         f"AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws dynamodb describe-table "
         f"--table-name {config.table} --region {replica} --endpoint-url {endpoint}"
     )

@@ -54,6 +54,9 @@ class SimConfig:
     # (0: strict, one second's worth); capacity=False turns it off for raw throughput.
     capacity: bool = True
     burst_seconds: float = 300.0
+    # Seconds between a request leaving its client and the answer reaching it, as over the
+    # network to a region far away (server mode only: in-process calls cross no network).
+    round_trip: float = 0.0
 
     def __post_init__(self) -> None:
         validate_regions(tuple(self.regions))
@@ -61,6 +64,7 @@ class SimConfig:
         validate_lag("jitter", self.jitter)
         validate_lag("replica_create_seconds", self.replica_create_seconds)
         validate_lag("burst_seconds", self.burst_seconds)
+        validate_lag("round_trip", self.round_trip)
         validate_fraction("throttle", self.throttle)
         if not 3 <= len(self.table) <= 255:
             raise UsageError(f"table name must be 3 to 255 characters, got {self.table!r}")
