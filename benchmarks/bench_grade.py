@@ -128,10 +128,14 @@ class ClassSim(SimProcess):
     """`gtcheck sim --port 0 --no-capacity` in its own process; spawned at once, ready later
     (so that many can start together)."""
 
-    def __init__(self, env: dict[str, str], scratch: Path, seed: int) -> None:
+    def __init__(
+        self, env: dict[str, str], scratch: Path, seed: int, round_trip: float = 0.0
+    ) -> None:
         self._stderr = tempfile.TemporaryFile(dir=scratch)  # noqa: SIM115 (closed in stop)
         argv = [venv_tool("gtcheck"), "sim", "--port", "0", "--no-capacity"]
         argv += ["--lag", str(LAG), "--jitter", str(JITTER), "--seed", str(seed)]
+        if round_trip:
+            argv += ["--round-trip", str(round_trip)]
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, env=env
         )
@@ -169,13 +173,15 @@ class ClassSim(SimProcess):
 
 
 @contextmanager
-def simulators(count: int, env: dict[str, str], scratch: Path) -> Iterator[list[ClassSim]]:
+def simulators(
+    count: int, env: dict[str, str], scratch: Path, round_trip: float = 0.0
+) -> Iterator[list[ClassSim]]:
     """`count` simulators, started START_WAVE at a time, all stopped at the end."""
     started: list[ClassSim] = []
     try:
         for first in range(0, count, START_WAVE):
             wave = [
-                ClassSim(env, scratch, SEED + index)
+                ClassSim(env, scratch, SEED + index, round_trip)
                 for index in range(first, min(count, first + START_WAVE))
             ]
             started.extend(wave)
