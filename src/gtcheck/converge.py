@@ -104,6 +104,7 @@ class World:
         self._fresh_enough = FIRST_LOOK_AGE
         self._sightings: dict[Key, dict[str, float]] | None = None
         self._latency: dict[str, tuple[list[dict[str, Any]], bool]] = {}  # points, read ahead
+        self._prepared = False
         self._profiles: set[Key] | None = None
         self._timing: set[Key] | None = None
         self._caught_up: set[str] = set()  # regions whose history was held against their scan
@@ -190,7 +191,10 @@ class World:
         not be in it yet). Independent reads go at once,
         on threads (their round trips overlap); what was read is kept here, region by
         region, in order. A problem is left for the steps that meet it, which
-        report it as theirs."""
+        report it as theirs. Made once: a second call (the head start made it) is free."""
+        if self._prepared:
+            return
+        self._prepared = True
         self.connect()
         with ThreadPoolExecutor(max_workers=len(self.regions)) as pool:
             looks = list(pool.map(lambda region: self._first_look(region, indexes), self.regions))
