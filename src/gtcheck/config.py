@@ -51,6 +51,9 @@ class Runtime:
     session: Any = None
     monotonic: Callable[[], float] | None = None
     sleep: Callable[[float], None] | None = None
+    # Whether a first look may read its regions on threads side by side: not where one
+    # thread at a time turns the injected clock (validate's own grading, gtcheck.turns).
+    threads: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
     budgets: dict[Any, ReadBudget] = field(default_factory=dict)
 

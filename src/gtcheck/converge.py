@@ -22,7 +22,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +32,7 @@ from gtcheck.budget import EVENTUAL_READ_RCU, ReadBudget
 from gtcheck.errors import GtcheckError
 from gtcheck.i18n import _
 from gtcheck.items import AttributeDiff, Attributes, Key, diff, identical, key_of
+from gtcheck.lanes import lanes
 from gtcheck.poller import Poller
 from gtcheck.reader import Reader
 from gtcheck.snapshot import IndexPartition, Snapshot
@@ -82,8 +83,10 @@ class World:
         budget_fraction: float = 0.5,
         budget: ReadBudget | None = None,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
+        side_by_side: bool = True,
     ) -> None:
         self.clients = clients
+        self.side_by_side = side_by_side  # may the first look read on threads (gtcheck.lanes)
         self.target = clients.target
         self.regions = clients.target.regions
         self.table = clients.target.table
@@ -186,18 +189,21 @@ class World:
     def prepare(self, indexes: tuple[tuple[str, str], ...] = ()) -> None:
         """The first look every run makes, whatever its steps: each region described and
         its stream opened, a small table scanned, the index partitions `indexes` (index,
-        partition value) queried, the streams' history read (CloudWatch is left to the
-        first look's later reads: read this early, a table's very first replication would
-        not be in it yet). Independent reads go at once,
-        on threads (their round trips overlap); what was read is kept here, region by
-        region, in order. A problem is left for the steps that meet it, which
+        partition value) queried, the streams' history read, and CloudWatch's replication
+        latency into each region read ahead (a table's very first replication may not be
+        in it yet: the step that needs it asks again when it was empty). Independent reads
+        go at once, on threads (their round trips overlap); what was read is kept here,
+        region by region, in order. A problem is left for the steps that meet it, which
         report it as theirs. Made once: a second call (the head start made it) is free."""
         if self._prepared:
             return
         self._prepared = True
         self.connect()
-        with ThreadPoolExecutor(max_workers=len(self.regions)) as pool:
+        with lanes(2 * len(self.regions), self.side_by_side) as pool:
+            ahead = [pool.submit(self._latency_ahead, region) for region in self.regions]
             looks = list(pool.map(lambda region: self._first_look(region, indexes), self.regions))
+            for read in ahead:
+                read.result()
         for region, (scanned, listed) in zip(self.regions, looks, strict=True):
             if scanned is not None and region not in self.snapshot.scans:
                 items, whole, at = scanned
@@ -213,7 +219,7 @@ class World:
     ) -> tuple[tuple[list[Attributes], bool, float] | None, dict[tuple[str, str], set[Key]]]:
         """One region's part of `prepare`, read and returned, not kept: its stream opened
         before any read; then, side by side, a small table's Scan followed by the stream's
-        history, and the index partitions."""
+        history (its iterators asked for beside the Scan), and the index partitions."""
         try:
             if not self.present(region):
                 return None, {}
@@ -221,15 +227,21 @@ class World:
         except GtcheckError:
             return None, {}
         scanned = None
-        with ThreadPoolExecutor(max_workers=1) as lane:
+        with lanes(2, self.side_by_side) as lane:
             listed = lane.submit(self._read_indexes, region, indexes)
+            opened = lane.submit(self.reader.open_history, region)  # beside the Scan
             try:
                 if self.small(region):
                     scanned = (*self.reader.scan(region), self._monotonic())
+                opened.result()
                 self.reader.history(region)  # after the Scan: what it missed, it shows
             except GtcheckError:
                 pass
             return scanned, listed.result()
+
+    def _latency_ahead(self, receiving: str) -> None:
+        with suppress(GtcheckError):
+            self.replication_latency(receiving, ahead=True)
 
     def _read_indexes(
         self, region: str, indexes: tuple[tuple[str, str], ...]

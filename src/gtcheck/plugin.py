@@ -283,6 +283,7 @@ class Grader:
             monotonic=self._monotonic,
             sleep=self.runtime.sleep or time.sleep,
             budget=self._budget(account),
+            side_by_side=self.runtime.threads,
         )
 
     def _budget(self, account: Account) -> ReadBudget:

@@ -74,6 +74,7 @@ class Reader:
         self._descriptions: dict[str, dict[str, Any] | EnvironmentProblem] = {}
         self._watches: dict[str, RegionWatch | None] = {}
         self._history: dict[str, list[streams.StreamRecord] | None] = {}
+        self._history_opened: dict[str, dict[str, str]] = {}  # region: shard: iterator
         self.history_read_at: dict[str, float] = {}  # when each region's history was read
         self._sizers: dict[tuple[str, str], PageSizer] = {}
 
@@ -274,29 +275,48 @@ class Reader:
             found[region] = records
         return found
 
+    def open_history(self, region: str) -> None:
+        """Ask now for the iterators `history` will read `region`'s stream from (beside a
+        Scan, say); a problem is left for `history` to meet again."""
+        if region in self._history or region in self._history_opened:
+            return
+        try:
+            stream = self._region_stream(region)
+            if stream is not None:
+                self._history_opened[region] = stream.open()
+        except (EnvironmentProblem, ClientError):
+            pass
+
     def history(self, region: str) -> list[streams.StreamRecord] | None:
         """`region`'s stream history, read once; None when it has no readable stream."""
         if region not in self._history:
             records = None
             try:
-                arn = self.describe(region).get("LatestStreamArn")
-                if arn:
-                    watch = self.watch(region)
-                    described = watch.described if watch is not None else None
-                    reader = streams.RegionStream(
-                        self.call,
-                        self.clients.streams(region),
-                        arn,
-                        self.pacer,
-                        self.sleep,
-                        described,  # its watch described the stream: no need to again
-                    )
-                    records = reader.history()
+                stream = self._region_stream(region, self._history_opened.pop(region, None))
+                if stream is not None:
+                    records = stream.history()
                     self.history_read_at[region] = self.monotonic()
             except (EnvironmentProblem, ClientError):
                 pass  # no stream here
             self._history[region] = records
         return self._history[region]
+
+    def _region_stream(
+        self, region: str, opened: dict[str, str] | None = None
+    ) -> streams.RegionStream | None:
+        arn = self.describe(region).get("LatestStreamArn")
+        if not arn:
+            return None
+        watch = self.watch(region)
+        return streams.RegionStream(
+            self.call,
+            self.clients.streams(region),
+            arn,
+            self.pacer,
+            self.sleep,
+            watch.described if watch is not None else None,  # described already: not again
+            opened,
+        )
 
     def metric_statistics(self, region: str, **request: Any) -> dict[str, Any]:
         """CloudWatch GetMetricStatistics with the run's retries (no table capacity used)."""

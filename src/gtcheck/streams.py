@@ -38,6 +38,7 @@ class RegionStream:
         pacer: ShardPacer,
         sleep: Callable[[float], None],
         shards: list[dict[str, Any]] | None = None,
+        opened: dict[str, str] | None = None,
     ) -> None:
         self._call = call
         self._client = client
@@ -45,18 +46,20 @@ class RegionStream:
         self._pacer = pacer
         self._sleep = sleep
         self._described = shards  # the shards, when a watch has just described them
+        self._opened = opened or {}  # TRIM_HORIZON iterators by shard, asked for earlier
+
+    def open(self) -> dict[str, str]:
+        """A TRIM_HORIZON iterator for every shard, to read later: such an iterator still
+        reads up to the moment it is used, so it may be asked for while something else is
+        read, and the history then costs one round trip less."""
+        return {shard["ShardId"]: self._iterator(shard["ShardId"]) for shard in self._shards()}
 
     def history(self) -> list[StreamRecord]:
         """Every record still in the stream, oldest first per shard, within fixed bounds."""
         records: list[StreamRecord] = []
         calls = 0
         for shard in self._shards():
-            iterator = self._call(
-                self._client.get_shard_iterator,
-                StreamArn=self._arn,
-                ShardId=shard["ShardId"],
-                ShardIteratorType="TRIM_HORIZON",
-            ).get("ShardIterator")
+            iterator = self._opened.get(shard["ShardId"]) or self._iterator(shard["ShardId"])
             shard_key = f"{self._arn}/{shard['ShardId']}"
             while iterator and calls < MAX_CALLS and len(records) < MAX_RECORDS:
                 if (delay := self._pacer.wait_for(shard_key)) > 0:
@@ -70,6 +73,14 @@ class RegionStream:
                     break  # caught up (a short page): no second call, which would wait
                 iterator = response.get("NextShardIterator")
         return records
+
+    def _iterator(self, shard_id: str) -> str | None:
+        return self._call(
+            self._client.get_shard_iterator,
+            StreamArn=self._arn,
+            ShardId=shard_id,
+            ShardIteratorType="TRIM_HORIZON",
+        ).get("ShardIterator")
 
     def _shards(self) -> list[dict[str, Any]]:
         if self._described:

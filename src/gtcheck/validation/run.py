@@ -297,7 +297,12 @@ class ValidationRun:
             if env_only:
                 argv[0] = str(bundled.checks_dir() / "test_env.py")
             inject = check.Inject(
-                Runtime(session=self.session, monotonic=self.monotonic, sleep=self.sleep)
+                Runtime(
+                    session=self.session,
+                    monotonic=self.monotonic,
+                    sleep=self.sleep,
+                    threads=isinstance(self.turns, RealTurns),  # threads not in its turns
+                )
             )
             with check.own_pytest(), redirect_stdout(io.StringIO()):
                 status = pytest.main(argv, plugins=[plugin, inject])
