@@ -28,8 +28,8 @@ from gtcheck.roster import Entry
 from gtcheck.workshop import CATEGORY, PENDING, PRODUCT_PREFIX, ProductLookup, Roles
 
 MIXED_FORMS = N_("mixed normal forms")
-# Separate accounts whose first looks are in flight at once. Far from AWS each look is a
-# dozen round trips in a row: at 0.1 s a round trip, 8 at once graded 40 accounts in 11 s,
+# Separate accounts whose first looks are in flight at once. Far from AWS each look waits
+# on round trips in a row: at 0.1 s a round trip, 8 at once graded 40 accounts in 11 s,
 # all 40 at once in 4 s. On loopback the run is bound by this process's CPU either way.
 MAX_CONCURRENT_TABLES = 64
 
